@@ -1,6 +1,7 @@
 #include "strvec.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "util.h"

@@ -23,7 +23,7 @@ const char *get_progname(void)
 	return progname;
 }
 
-static void vdie(int with_errno, const char *fmt, va_list ap)
+static void __attribute__((noreturn)) vdie(int with_errno, const char *fmt, va_list ap)
 {
 	int saved = errno;
 
@@ -51,7 +51,7 @@ void die_errno(const char *fmt, ...)
 	vdie(1, fmt, ap);
 }
 
-static void *oom(size_t n)
+static void *__attribute__((noreturn)) oom(size_t n)
 {
 	fprintf(stderr, "%s: fatal: out of memory allocating %zu bytes\n", progname, n);
 	abort();
