@@ -29,6 +29,12 @@ endif
 
 B = build
 
+# `make V=1` shows the full command lines.
+ifneq ($(V),1)
+QUIET_CC   = @echo '   CC $@';
+QUIET_LINK = @echo ' LINK $@';
+endif
+
 LIB_OBJ      = $(patsubst %.c,$(B)/%.o,$(wildcard lib/*.c))
 DAEMON_OBJ   = $(patsubst %.c,$(B)/%.o,$(filter-out gitd/main.c,$(wildcard gitd/*.c)))
 RENDER_OBJ   = $(patsubst %.c,$(B)/%.o,$(filter-out renderer/main.c,$(wildcard renderer/*.c)))
@@ -50,7 +56,7 @@ FORCE:
 
 $(B)/%.o: %.c $(B)/FLAGS
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/libcommon.a: $(LIB_OBJ)
 	@rm -f $@; ar rcs $@ $^
@@ -63,20 +69,20 @@ ARCHIVES = $(B)/libdaemon.a $(B)/librender.a $(B)/libcommon.a
 
 bin/gitd: $(B)/gitd/main.o $(ARCHIVES)
 	@mkdir -p bin
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 bin/gitd-pre-receive: $(B)/hooks/pre_receive.o $(ARCHIVES)
 	@mkdir -p bin
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 bin/gitd-post-receive: $(B)/hooks/post_receive.o $(ARCHIVES)
 	@mkdir -p bin
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 bin/gitd-render: $(B)/renderer/main.o $(ARCHIVES)
 	@mkdir -p bin
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(ARCHIVES)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(CHECK_LIBS)
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(CHECK_LIBS)
 
 deps:
 	@sh tests/deps.sh
