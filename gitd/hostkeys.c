@@ -31,6 +31,33 @@ static char *key_path(const char *data_dir, const char *file)
 	return xstrfmt("%s/host_keys/%s", data_dir, file);
 }
 
+/* PATH.pub in OpenSSH's one-line format, for known_hosts files and for admins to publish. */
+static int write_pubkey(const char *path, const ssh_key key, struct strbuf *err)
+{
+	char *b64 = NULL, *pub = xstrfmt("%s.pub", path);
+	FILE *f = NULL;
+	int rc = -1;
+
+	if (ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK || !(f = fopen(pub, "w"))) {
+		strbuf_addf(err, "cannot write %s", pub);
+		goto cleanup;
+	}
+	fprintf(f, "%s %s\n", ssh_key_type_to_char(ssh_key_type(key)), b64);
+	if (fclose(f) != 0) {
+		strbuf_addf(err, "cannot write %s", pub);
+		f = NULL;
+		goto cleanup;
+	}
+	f = NULL;
+	rc = 0;
+cleanup:
+	if (f)
+		fclose(f);
+	ssh_string_free_char(b64);
+	free(pub);
+	return rc;
+}
+
 /* Write a new key to a temporary name and rename it, so a crash never leaves half a key. */
 static int generate_one(const char *path, const struct hostkey_kind *k, struct strbuf *err)
 {
@@ -48,6 +75,8 @@ static int generate_one(const char *path, const struct hostkey_kind *k, struct s
 		strbuf_addf(err, "cannot write %s", tmp);
 		goto cleanup;
 	}
+	if (write_pubkey(path, key, err) < 0)
+		goto cleanup;
 	if (rename(tmp, path) < 0) {
 		strbuf_addf(err, "cannot rename %s: %s", tmp, strerror(errno));
 		goto cleanup;

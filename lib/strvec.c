@@ -9,7 +9,7 @@
 
 char *strvec_empty[1];
 
-static void strvec_push_owned(struct strvec *sv, char *s)
+void strvec_push_owned(struct strvec *sv, char *s)
 {
 	if (sv->v == strvec_empty)
 		sv->v = NULL;

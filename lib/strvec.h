@@ -17,6 +17,8 @@ extern char *strvec_empty[];
 #define STRVEC_INIT { strvec_empty, 0, 0 }
 
 void strvec_push(struct strvec *sv, const char *s);
+/* Push s, which the strvec now owns. */
+void strvec_push_owned(struct strvec *sv, char *s);
 void strvec_pushf(struct strvec *sv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Push every argument up to a terminating NULL. */
 void strvec_pushl(struct strvec *sv, ...) __attribute__((sentinel));

@@ -1,0 +1,111 @@
+#include "gitserve.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bridge.h"
+#include "config.h"
+#include "dispatch.h"
+#include "identity.h"
+#include "log.h"
+#include "reponame.h"
+#include "repos.h"
+#include "spawn.h"
+#include "strbuf.h"
+#include "util.h"
+#include "banned.h"
+
+/* git configuration every git we run gets, on top of no system or global config. */
+static const char *const git_settings[][2] = {
+	{ "receive.fsckObjects", "true" },
+	{ "receive.advertisePushOptions", "true" },
+	{ "uploadpack.allowFilter", "true" },
+	{ "core.logAllRefUpdates", "true" }, /* reflogs: who moved what, for recovery */
+};
+
+void gitserve_env(struct child *c, const struct dispatch_ctx *ctx, const char *name)
+{
+	size_t n = ARRAY_SIZE(git_settings);
+
+	strvec_push(&c->env, "PATH=/usr/local/bin:/usr/bin:/bin");
+	strvec_pushf(&c->env, "HOME=%s", ctx->data_dir);
+	strvec_push(&c->env, "GIT_CONFIG_NOSYSTEM=1");
+	strvec_push(&c->env, "GIT_CONFIG_GLOBAL=/dev/null");
+	strvec_pushf(&c->env, "GIT_CONFIG_COUNT=%zu", n + 1);
+	strvec_push(&c->env, "GIT_CONFIG_KEY_0=core.hooksPath");
+	strvec_pushf(&c->env, "GIT_CONFIG_VALUE_0=%s/hooks", ctx->data_dir);
+	for (size_t i = 0; i < n; i++) {
+		strvec_pushf(&c->env, "GIT_CONFIG_KEY_%zu=%s", i + 1, git_settings[i][0]);
+		strvec_pushf(&c->env, "GIT_CONFIG_VALUE_%zu=%s", i + 1, git_settings[i][1]);
+	}
+	if (ctx->git_protocol)
+		strvec_pushf(&c->env, "GIT_PROTOCOL=%s", ctx->git_protocol);
+	strvec_pushf(&c->env, "GITD_USER=%s", ctx->who->user);
+	strvec_pushf(&c->env, "GITD_KEY_FINGERPRINT=%s", ctx->who->fingerprint);
+	strvec_pushf(&c->env, "GITD_REPO=%s", name);
+	strvec_pushf(&c->env, "GITD_DATA=%s", ctx->data_dir);
+	strvec_pushf(&c->env, "GITD_BIN=%s", ctx->bin_dir);
+}
+
+static int refuse(const struct dispatch_ctx *ctx, const char *fmt, const char *name)
+{
+	struct strbuf msg = STRBUF_INIT;
+
+	strbuf_addstr(&msg, "ERROR: ");
+	strbuf_addf(&msg, fmt, name);
+	strbuf_addch(&msg, '\n');
+	ssh_channel_write_stderr(ctx->ch, msg.buf, (uint32_t)msg.len);
+	strbuf_release(&msg);
+	return 128;
+}
+
+/* Check that ctx's user may run service on name; print why not and return nonzero otherwise. */
+static int authorize(const struct dispatch_ctx *ctx, enum git_service service, const char *name)
+{
+	enum access_perm perm = identity_db_perm(ctx->db, ctx->who->user, name);
+	int writing = service == GIT_SERVICE_RECEIVE_PACK;
+
+	if (perm < ACCESS_READ || !repos_exists(ctx->data_dir, name))
+		return refuse(ctx, "repository '%s' not found, or you do not have access to it", name);
+	if (writing && !strcmp(name, DEPLOY_REPO))
+		return refuse(ctx, "'%s' is written only by gitd itself; push to your app's repository instead", name);
+	if (writing && perm < ACCESS_WRITE)
+		return refuse(ctx, "you have read-only access to '%s'; ask an admin for write access", name);
+	return 0;
+}
+
+int gitserve_run(const struct dispatch_ctx *ctx, enum git_service service, const char *arg)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct bridge_limits limits;
+	char *name = NULL;
+	int status;
+
+	if (reponame_normalize(&name, arg, &err) < 0) {
+		status = refuse(ctx, "%s", err.buf);
+		goto cleanup;
+	}
+	status = authorize(ctx, service, name);
+	log_event(LOG_INFO, git_service_name(service), "user", ctx->who->user, "repo", name,
+		  "result", status ? "refused" : "ok", NULL);
+	if (status)
+		goto cleanup;
+	/* git subcommand form, so no git-* program has to be on PATH */
+	strvec_pushl(&c.argv, "git", git_service_name(service) + 4, NULL);
+	if (service == GIT_SERVICE_UPLOAD_PACK)
+		strvec_push(&c.argv, "--strict");
+	strvec_push_owned(&c.argv, repos_path(ctx->data_dir, name));
+	gitserve_env(&c, ctx, name);
+	limits.idle_timeout = config_limits(ctx->cfg)->idle_timeout;
+	limits.keepalive_interval = config_limits(ctx->cfg)->keepalive_interval;
+	status = bridge_run(ctx->ssh, ctx->ev, ctx->ch, &c, &limits);
+	log_event(LOG_INFO, "git-exit", "user", ctx->who->user, "repo", name,
+		  "status", status < 0 ? "disconnected" : status ? "failed" : "ok", NULL);
+	if (status == 0 && service == GIT_SERVICE_RECEIVE_PACK && !strcmp(name, ADMIN_REPO))
+		identity_sync_repos(ctx->data_dir);
+cleanup:
+	free(name);
+	strbuf_release(&err);
+	return status;
+}

@@ -1,0 +1,424 @@
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <libssh/server.h>
+
+#include "config.h"
+#include "hostkeys.h"
+#include "log.h"
+#include "repos.h"
+#include "session.h"
+#include "strbuf.h"
+#include "util.h"
+#include "banned.h"
+
+#define DRAIN_SECONDS 60
+/* The parent kills a child that is still unauthenticated this long after the grace time. */
+#define GRACE_SLACK_MS 5000
+
+struct conn {
+	pid_t pid;
+	int startup_fd;  /* read end; -1 once authenticated or evicted */
+	char source[INET6_ADDRSTRLEN];
+	int64_t started;
+};
+
+struct server {
+	const struct server_opts *opts;
+	struct gitd_config *cfg;
+	char *bin_dir;
+	ssh_bind bind;
+	int listen_fd;
+	int signal_fd;
+	struct conn *conns;
+	size_t nr, alloc;
+	int draining;
+	int64_t drain_deadline;
+};
+
+static int load_config(struct gitd_config **out, const char *data_dir)
+{
+	char *path = xstrfmt("%s/gitd.yaml", data_dir);
+	struct diags *d = diags_new();
+	int rc = config_load(out, path, d);
+
+	if (rc < 0) {
+		diags_sort(d);
+		diags_print(d, stderr);
+	}
+	diags_free(d);
+	free(path);
+	return rc;
+}
+
+/* The directory holding this executable: the hooks live next to it. */
+static char *own_bin_dir(void)
+{
+	char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return NULL;
+	path[n] = '\0';
+	slash = strrchr(path, '/');
+	if (slash)
+		*slash = '\0';
+	return xstrdup(path);
+}
+
+/* Split "HOST:PORT" or "[V6]:PORT" and bind a listening socket. */
+static int open_listener(const char *listen_addr, struct strbuf *err)
+{
+	struct addrinfo hints = { 0 }, *ai = NULL;
+	char *host = xstrdup(listen_addr), *port = strrchr(host, ':');
+	int fd = -1, one = 1, rc;
+
+	if (!port) {
+		strbuf_addf(err, "listen address '%s' is not HOST:PORT", listen_addr);
+		goto cleanup;
+	}
+	*port++ = '\0';
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	rc = getaddrinfo(*host ? host : NULL, port, &hints, &ai);
+	if (rc) {
+		strbuf_addf(err, "cannot resolve '%s': %s", listen_addr, gai_strerror(rc));
+		goto cleanup;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 512) < 0) {
+		strbuf_addf(err, "cannot listen on %s: %s", listen_addr, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+cleanup:
+	if (ai)
+		freeaddrinfo(ai);
+	free(host);
+	return fd;
+}
+
+static void describe_address(char *out, size_t outlen, const struct sockaddr_storage *ss, int with_port)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)ss;
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)ss;
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+	}
+	if (with_port)
+		snprintf(out, outlen, ss->ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", host, port);
+	else
+		snprintf(out, outlen, "%s", host);
+}
+
+static void log_listening(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char addr[INET6_ADDRSTRLEN + 8];
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return;
+	describe_address(addr, sizeof(addr), &ss, 1);
+	log_event(LOG_INFO, "listening", "address", addr, NULL);
+}
+
+static size_t count_unauthenticated(const struct server *srv, const char *source)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < srv->nr; i++)
+		n += srv->conns[i].startup_fd >= 0 &&
+		     (!source || !strcmp(srv->conns[i].source, source));
+	return n;
+}
+
+/* Kill the oldest unauthenticated connection (of source, if given) to make room. */
+static void evict_oldest(struct server *srv, const char *source)
+{
+	struct conn *oldest = NULL;
+
+	for (size_t i = 0; i < srv->nr; i++) {
+		struct conn *c = &srv->conns[i];
+		if (c->startup_fd < 0 || (source && strcmp(c->source, source)))
+			continue;
+		if (!oldest || c->started < oldest->started)
+			oldest = c;
+	}
+	if (!oldest)
+		return;
+	log_event(LOG_INFO, "evicted-unauthenticated", "peer", oldest->source, NULL);
+	kill(oldest->pid, SIGKILL);
+	close(oldest->startup_fd);
+	oldest->startup_fd = -1;
+}
+
+/* Apply the connection limits for a new connection from source; 0 to accept it. */
+static int admit(struct server *srv, const char *source)
+{
+	const struct config_limits *lim = config_limits(srv->cfg);
+
+	if (srv->nr >= lim->max_connections)
+		return -1;
+	if (count_unauthenticated(srv, source) >= lim->max_unauthenticated_per_source)
+		evict_oldest(srv, source);
+	if (count_unauthenticated(srv, NULL) >= lim->max_unauthenticated)
+		evict_oldest(srv, NULL);
+	return 0;
+}
+
+static void __attribute__((noreturn)) run_child(struct server *srv, int fd, int startup_fd,
+						const char *peer)
+{
+	struct session_opts so = { srv->opts->data_dir, srv->bin_dir, srv->cfg, startup_fd, peer };
+	sigset_t none;
+
+	close(srv->listen_fd);
+	close(srv->signal_fd);
+	for (size_t i = 0; i < srv->nr; i++)
+		if (srv->conns[i].startup_fd >= 0)
+			close(srv->conns[i].startup_fd);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_IGN);
+	log_set_pid(1);
+	session_serve(srv->bind, fd, &so);
+}
+
+static void accept_one(struct server *srv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char source[INET6_ADDRSTRLEN], peer[INET6_ADDRSTRLEN + 8];
+	int fd = accept4(srv->listen_fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+	int pipefd[2], one = 1;
+	pid_t pid;
+
+	if (fd < 0)
+		return;
+	describe_address(source, sizeof(source), &ss, 0);
+	describe_address(peer, sizeof(peer), &ss, 1);
+	if (admit(srv, source) < 0) {
+		log_event(LOG_WARN, "connection-refused", "peer", peer, "reason", "max_connections", NULL);
+		close(fd);
+		return;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		close(fd);
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(pipefd[0]);
+		run_child(srv, fd, pipefd[1], peer);
+	}
+	close(fd);
+	close(pipefd[1]);
+	if (pid < 0) {
+		log_event(LOG_ERROR, "fork-failed", "error", strerror(errno), NULL);
+		close(pipefd[0]);
+		return;
+	}
+	ALLOC_GROW(srv->conns, srv->nr + 1, srv->alloc);
+	srv->conns[srv->nr].pid = pid;
+	srv->conns[srv->nr].startup_fd = pipefd[0];
+	snprintf(srv->conns[srv->nr].source, sizeof(srv->conns[srv->nr].source), "%s", source);
+	srv->conns[srv->nr].started = now_ms();
+	srv->nr++;
+}
+
+static void reap_children(struct server *srv)
+{
+	pid_t pid;
+
+	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
+		for (size_t i = 0; i < srv->nr; i++) {
+			if (srv->conns[i].pid != pid)
+				continue;
+			if (srv->conns[i].startup_fd >= 0)
+				close(srv->conns[i].startup_fd);
+			srv->conns[i] = srv->conns[--srv->nr];
+			break;
+		}
+	}
+}
+
+static void reload_config(struct server *srv)
+{
+	struct gitd_config *cfg;
+
+	if (load_config(&cfg, srv->opts->data_dir) < 0) {
+		log_event(LOG_ERROR, "reload-failed", "reason", "gitd.yaml has errors; keeping the old config", NULL);
+		return;
+	}
+	config_free(srv->cfg);
+	srv->cfg = cfg;
+	log_set_format(config_log_format(cfg));
+	log_event(LOG_INFO, "reloaded", NULL);
+}
+
+static void start_drain(struct server *srv)
+{
+	if (srv->draining)
+		return;
+	srv->draining = 1;
+	srv->drain_deadline = now_ms() + DRAIN_SECONDS * 1000;
+	close(srv->listen_fd);
+	srv->listen_fd = -1;
+	for (size_t i = 0; i < srv->nr; i++)
+		if (srv->conns[i].startup_fd >= 0)
+			kill(srv->conns[i].pid, SIGKILL);
+	log_event(LOG_INFO, "draining", NULL);
+}
+
+static void handle_signal(struct server *srv)
+{
+	struct signalfd_siginfo si;
+
+	while (read(srv->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			reap_children(srv);
+		else if (si.ssi_signo == SIGHUP)
+			reload_config(srv);
+		else
+			start_drain(srv);
+	}
+}
+
+/* Mark authenticated children; kill those past the grace time. */
+static void check_startups(struct server *srv, const struct pollfd *p, size_t np)
+{
+	int64_t limit = (int64_t)config_limits(srv->cfg)->login_grace_time * 1000 + GRACE_SLACK_MS;
+
+	for (size_t i = 0; i < np; i++) {
+		if (!p[i].revents)
+			continue;
+		for (size_t j = 0; j < srv->nr; j++) {
+			if (srv->conns[j].startup_fd == p[i].fd) {
+				close(p[i].fd);
+				srv->conns[j].startup_fd = -1;
+			}
+		}
+	}
+	for (size_t j = 0; j < srv->nr; j++)
+		if (srv->conns[j].startup_fd >= 0 && now_ms() - srv->conns[j].started > limit)
+			kill(srv->conns[j].pid, SIGKILL);
+}
+
+static void serve_loop(struct server *srv)
+{
+	struct pollfd *p = NULL;
+	size_t palloc = 0;
+
+	while (!srv->draining || (srv->nr && now_ms() < srv->drain_deadline)) {
+		size_t np = 0;
+
+		ALLOC_GROW(p, srv->nr + 2, palloc);
+		p[np++] = (struct pollfd){ srv->signal_fd, POLLIN, 0 };
+		p[np++] = (struct pollfd){ srv->listen_fd, POLLIN, 0 };
+		for (size_t i = 0; i < srv->nr; i++)
+			if (srv->conns[i].startup_fd >= 0)
+				p[np++] = (struct pollfd){ srv->conns[i].startup_fd, POLLIN, 0 };
+		if (poll(p, np, 1000) < 0 && errno != EINTR)
+			break;
+		if (p[0].revents)
+			handle_signal(srv);
+		/* before accepting: a new connection may reuse a descriptor number polled here */
+		check_startups(srv, p + 2, np - 2);
+		if (!srv->draining && p[1].revents)
+			accept_one(srv);
+	}
+	for (size_t i = 0; i < srv->nr; i++)
+		kill(srv->conns[i].pid, SIGTERM);
+	free(p);
+}
+
+static int server_setup(struct server *srv, struct strbuf *err)
+{
+	sigset_t mask;
+
+	if (load_config(&srv->cfg, srv->opts->data_dir) < 0) {
+		strbuf_addf(err, "%s/gitd.yaml has errors (see above)", srv->opts->data_dir);
+		return -1;
+	}
+	log_set_format(config_log_format(srv->cfg));
+	srv->bin_dir = own_bin_dir();
+	if (!srv->bin_dir) {
+		strbuf_addstr(err, "cannot find the directory of the gitd executable");
+		return -1;
+	}
+	if (repos_install_hooks(srv->opts->data_dir, srv->bin_dir, err) < 0)
+		return -1;
+	srv->bind = ssh_bind_new();
+	if (!srv->bind || hostkeys_load(srv->bind, srv->opts->data_dir, err) < 0)
+		return -1;
+	srv->listen_fd = open_listener(srv->opts->listen ? srv->opts->listen : config_listen(srv->cfg), err);
+	if (srv->listen_fd < 0)
+		return -1;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	srv->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	signal(SIGPIPE, SIG_IGN);
+	return srv->signal_fd < 0 ? -1 : 0;
+}
+
+int server_run(const struct server_opts *opts)
+{
+	struct server srv = { .opts = opts, .listen_fd = -1, .signal_fd = -1 };
+	struct strbuf err = STRBUF_INIT;
+	int rc = 1;
+
+	if (server_setup(&srv, &err) < 0) {
+		log_event(LOG_ERROR, "startup-failed", "error", err.buf, NULL);
+		goto cleanup;
+	}
+	log_listening(srv.listen_fd);
+	serve_loop(&srv);
+	log_event(LOG_INFO, "stopped", NULL);
+	rc = 0;
+cleanup:
+	if (srv.listen_fd >= 0)
+		close(srv.listen_fd);
+	if (srv.signal_fd >= 0)
+		close(srv.signal_fd);
+	if (srv.bind)
+		ssh_bind_free(srv.bind);
+	config_free(srv.cfg);
+	free(srv.conns);
+	free(srv.bin_dir);
+	strbuf_release(&err);
+	return rc;
+}
