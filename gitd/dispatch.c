@@ -50,7 +50,7 @@ static int read_stdin(ssh_channel ch, struct strbuf *in)
 
 static int run_admin(const struct dispatch_ctx *ctx, const struct strvec *words)
 {
-	struct admincmd_ctx actx = { ctx->data_dir, ctx->cfg, ctx->db, ctx->who };
+	struct admincmd_ctx actx = { ctx->data_dir, ctx->cfg, ctx->admin, ctx->who };
 	struct strbuf in, out = STRBUF_INIT, err = STRBUF_INIT;
 	int status;
 

@@ -11,7 +11,7 @@
 
 struct gitd_config;
 struct identity;
-struct identity_db;
+struct admin_state;
 
 struct dispatch_ctx {
 	ssh_session ssh;
@@ -20,7 +20,7 @@ struct dispatch_ctx {
 	const char *data_dir;
 	const char *bin_dir;
 	const struct gitd_config *cfg;
-	struct identity_db *db;
+	const struct admin_state *admin;
 	const struct identity *who;
 	const char *git_protocol; /* validated GIT_PROTOCOL, or NULL */
 };

@@ -62,7 +62,7 @@ static int refuse(const struct dispatch_ctx *ctx, const char *fmt, const char *n
 /* Check that ctx's user may run service on name; print why not and return nonzero otherwise. */
 static int authorize(const struct dispatch_ctx *ctx, enum git_service service, const char *name)
 {
-	enum access_perm perm = identity_db_perm(ctx->db, ctx->who->user, name);
+	enum access_perm perm = identity_perm(ctx->admin, ctx->who->user, name);
 	int writing = service == GIT_SERVICE_RECEIVE_PACK;
 
 	if (perm < ACCESS_READ || !repos_exists(ctx->data_dir, name))

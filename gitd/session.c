@@ -25,7 +25,7 @@ struct session {
 	ssh_session ssh;
 	ssh_event ev;
 	ssh_channel ch;
-	struct identity_db *db;       /* users and keys, read once per connection */
+	struct admin_state *admin;    /* users, keys, access.yaml: read once per connection */
 	struct identity who;          /* set only after a valid signature */
 	unsigned auth_tries;
 	char *exec;                   /* the exec request's command, once received */
@@ -57,13 +57,14 @@ static int on_auth_pubkey(ssh_session ssh, const char *user, struct ssh_key_stru
 			  char state, void *payload)
 {
 	struct session *s = payload;
-	const char *name, *fp;
+	const struct pubkey *known;
 
 	(void)ssh;
 	(void)user; /* like GitHub: the SSH user name is ignored; the key says who it is */
 	if (s->who.user || ++s->auth_tries > s->limits->max_auth_tries)
 		return SSH_AUTH_DENIED;
-	if (!s->db || identity_db_find_key(s->db, key, &name, &fp) < 0) {
+	known = s->admin ? admin_state_find_key(s->admin, key) : NULL;
+	if (!known) {
 		if (state == SSH_PUBLICKEY_STATE_VALID)
 			log_event(LOG_INFO, "auth", "peer", s->opts->peer, "result", "unknown-key", NULL);
 		return SSH_AUTH_DENIED;
@@ -72,9 +73,10 @@ static int on_auth_pubkey(ssh_session ssh, const char *user, struct ssh_key_stru
 		return SSH_AUTH_SUCCESS;
 	if (state != SSH_PUBLICKEY_STATE_VALID)
 		return SSH_AUTH_DENIED;
-	s->who.user = xstrdup(name);
-	s->who.fingerprint = xstrdup(fp);
-	log_event(LOG_INFO, "auth", "peer", s->opts->peer, "user", name, "key", fp, "result", "ok", NULL);
+	s->who.user = xstrdup(known->owner);
+	s->who.fingerprint = xstrdup(known->fingerprint);
+	log_event(LOG_INFO, "auth", "peer", s->opts->peer, "user", known->owner, "key",
+		  known->fingerprint, "result", "ok", NULL);
 	notify_parent_authenticated(s);
 	return SSH_AUTH_SUCCESS;
 }
@@ -198,7 +200,7 @@ static void session_release(struct session *s)
 		ssh_event_free(s->ev);
 	if (s->ch)
 		ssh_channel_free(s->ch);
-	identity_db_free(s->db);
+	admin_state_free(s->admin);
 	identity_release(&s->who);
 	free(s->exec);
 	free(s->git_protocol);
@@ -217,7 +219,7 @@ static int run_request(struct session *s)
 		.data_dir = s->opts->data_dir,
 		.bin_dir = s->opts->bin_dir,
 		.cfg = s->opts->cfg,
-		.db = s->db,
+		.admin = s->admin,
 		.who = &s->who,
 		.git_protocol = s->git_protocol,
 	};
@@ -242,7 +244,7 @@ void session_serve(ssh_bind bind, int fd, const struct session_opts *opts)
 	s.limits = config_limits(opts->cfg);
 	signal(SIGALRM, SIG_DFL);
 	alarm(s.limits->login_grace_time); /* unauthenticated connections die on SIGALRM */
-	s.db = identity_db_load(opts->data_dir);
+	s.admin = identity_load_admin(opts->data_dir);
 	s.ssh = ssh_new();
 	if (!s.ssh || ssh_bind_accept_fd(bind, s.ssh, fd) != SSH_OK)
 		goto cleanup;

@@ -1,12 +1,160 @@
+/*
+ * gitd-pre-receive: git runs this before it updates any ref of a push,
+ * with "<old> <new> <ref>" lines on stdin and the pushed objects still in
+ * quarantine. A non-zero exit refuses the whole push: nothing changes on
+ * the server. It checks, for every ref:
+ *
+ *   - the refs: rules of access.yaml (who may create or move a ref);
+ *   - that deletions and non-fast-forward updates come from a repo admin;
+ *   - for the admin repo, that the pushed tree is a valid admin state.
+ *
+ * Every problem of the push is printed, then a one-line summary.
+ */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include <git2.h>
+
+#include "access.h"
+#include "adminrepo.h"
+#include "diag.h"
+#include "hookinput.h"
+#include "strbuf.h"
 #include "util.h"
 #include "banned.h"
 
+struct push {
+	const char *data_dir;
+	const char *repo_name;
+	const char *user;
+	git_repository *repo;
+	struct admin_state *admin;
+	struct diags *d;
+};
+
+static void refuse(struct push *p, const char *rule, const char *fmt, const char *ref)
+{
+	struct strbuf msg = STRBUF_INIT;
+
+	strbuf_addf(&msg, fmt, ref, p->repo_name);
+	diags_add(p->d, DIAG_ERROR, "", 0, 0, rule, "%s", msg.buf);
+	strbuf_release(&msg);
+}
+
+/* 1 if old..new is not a fast-forward (history would be rewritten). */
+static int rewrites_history(git_repository *repo, const struct ref_update *u)
+{
+	if (git_oid_is_zero(&u->old_oid) || git_oid_is_zero(&u->new_oid))
+		return 0;
+	if (starts_with(u->ref, "refs/tags/"))
+		return 1; /* moving a tag rewrites what a release means */
+	return git_graph_descendant_of(repo, &u->new_oid, &u->old_oid) != 1;
+}
+
+static void check_access(struct push *p, const struct ref_update *u)
+{
+	const struct access *a = admin_state_access(p->admin);
+	int is_admin = access_perm(a, p->repo_name, p->user) >= ACCESS_ADMIN;
+	struct access_ref_rule rule;
+
+	if (git_oid_is_zero(&u->new_oid) && !is_admin)
+		refuse(p, "ref-delete", "%s: deleting a ref needs admin permission on %s", u->ref);
+	else if (rewrites_history(p->repo, u) && !is_admin)
+		refuse(p, "ref-force",
+		       "%s: a force push (not a fast-forward) needs admin permission on %s; "
+		       "pull and merge or rebase instead", u->ref);
+	if (!access_ref_check(&rule, a, p->repo_name, p->user, u->ref)) {
+		struct strbuf msg = STRBUF_INIT;
+
+		access_ref_refusal(&msg, &rule, u->ref);
+		diags_add(p->d, DIAG_ERROR, "", 0, 0, "ref-rule", "%s", msg.buf);
+		strbuf_release(&msg);
+	}
+}
+
+/* A push to the admin repo: its one branch must hold a valid admin state. */
+static void check_admin_push(struct push *p, const struct ref_update *u)
+{
+	struct admin_state *next = NULL;
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+
+	if (strcmp(u->ref, ADMINREPO_BRANCH)) {
+		diags_add(p->d, DIAG_ERROR, "", 0, 0, "admin-branch",
+			  "%s: the admin repo has a single branch, main", u->ref);
+		return;
+	}
+	if (git_oid_is_zero(&u->new_oid)) {
+		diags_add(p->d, DIAG_ERROR, "", 0, 0, "admin-branch", "main cannot be deleted");
+		return;
+	}
+	if (git_commit_lookup(&commit, p->repo, &u->new_oid) < 0 || git_commit_tree(&tree, commit) < 0)
+		diags_add(p->d, DIAG_ERROR, "", 0, 0, "admin-tree", "cannot read the pushed commit");
+	else
+		adminrepo_load_tree(&next, p->repo, tree, p->d);
+	admin_state_free(next);
+	git_tree_free(tree);
+	git_commit_free(commit);
+}
+
+static void print_summary(const struct diags *d)
+{
+	size_t errors = diags_count(d, DIAG_ERROR), warnings = diags_count(d, DIAG_WARNING);
+
+	diags_print(d, stderr);
+	if (errors)
+		fprintf(stderr, "gitd: push refused: %zu error%s, %zu warning%s\n", errors,
+			errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s");
+}
+
+static const char *need_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (!v || !*v)
+		die("%s is not set: this hook runs only under gitd", name);
+	return v;
+}
+
 int main(int argc, char **argv)
 {
+	struct push p = { 0 };
+	struct ref_update *updates = NULL;
+	size_t nr = 0;
+	char *admin_path;
+	int rc;
+
 	(void)argc;
 	set_progname(argv[0]);
-	fprintf(stderr, "usage: %s ...\n", get_progname());
-	return 2;
+	p.data_dir = need_env("GITD_DATA");
+	p.repo_name = need_env("GITD_REPO");
+	p.user = need_env("GITD_USER");
+	git_libgit2_init();
+	p.d = diags_new();
+	if (hookinput_read(&updates, &nr, stdin, p.d) < 0)
+		goto report;
+	/* GIT_DIR and the quarantine's object directories come from git. */
+	if (git_repository_open_ext(&p.repo, NULL, GIT_REPOSITORY_OPEN_FROM_ENV, NULL) < 0)
+		die("cannot open the repository: %s", git_error_last()->message);
+	admin_path = xstrfmt("%s/repos/gitd-admin.git", p.data_dir);
+	if (adminrepo_load(&p.admin, admin_path, p.d) < 0)
+		diags_add(p.d, DIAG_ERROR, "", 0, 0, "admin-state",
+			  "the admin repo is unreadable; an operator must check the server log");
+	free(admin_path);
+	for (size_t i = 0; p.admin && i < nr; i++) {
+		check_access(&p, &updates[i]);
+		if (!strcmp(p.repo_name, "gitd-admin"))
+			check_admin_push(&p, &updates[i]);
+	}
+report:
+	diags_sort(p.d);
+	print_summary(p.d);
+	rc = diags_count(p.d, DIAG_ERROR) ? 1 : 0;
+	hookinput_free(updates, nr);
+	admin_state_free(p.admin);
+	git_repository_free(p.repo);
+	diags_free(p.d);
+	git_libgit2_shutdown();
+	return rc;
 }

@@ -122,24 +122,33 @@ static const char *severity_name(enum diag_severity sev)
 	return sev == DIAG_ERROR ? "error" : "warning";
 }
 
-void diags_print_prefixed(const struct diags *d, FILE *out, const char *prefix)
+void diags_format(struct strbuf *out, const struct diags *d, const char *prefix)
 {
 	for (size_t i = 0; i < d->nr; i++) {
 		const struct diag *e = &d->v[i];
 
-		fputs(prefix, out);
+		strbuf_addstr(out, prefix);
 		if (e->line)
-			fprintf(out, "%s:%u:%u: ", e->file, e->line, e->col);
+			strbuf_addf(out, "%s:%u:%u: ", e->file, e->line, e->col);
 		else if (*e->file)
-			fprintf(out, "%s: ", e->file);
-		fprintf(out, "%s: %s", severity_name(e->severity), e->message);
+			strbuf_addf(out, "%s: ", e->file);
+		strbuf_addf(out, "%s: %s", severity_name(e->severity), e->message);
 		if (*e->rule)
-			fprintf(out, " [%s]", e->rule);
-		fputc('\n', out);
+			strbuf_addf(out, " [%s]", e->rule);
+		strbuf_addch(out, '\n');
 	}
 	if (d->dropped[0] || d->dropped[1])
-		fprintf(out, "%s... and %zu more problems not shown\n", prefix,
-			d->dropped[0] + d->dropped[1]);
+		strbuf_addf(out, "%s... and %zu more problems not shown\n", prefix,
+			    d->dropped[0] + d->dropped[1]);
+}
+
+void diags_print_prefixed(const struct diags *d, FILE *out, const char *prefix)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	diags_format(&sb, d, prefix);
+	fwrite(sb.buf, 1, sb.len, out);
+	strbuf_release(&sb);
 }
 
 void diags_print(const struct diags *d, FILE *out)

@@ -51,6 +51,9 @@ size_t diags_count(const struct diags *d, enum diag_severity sev);
 void diags_sort(struct diags *d);
 /* Print every entry as "file:line:col: severity: message [rule]", one per line. */
 void diags_print(const struct diags *d, FILE *out);
+/* Append the lines diags_print_prefixed() prints to out. */
+struct strbuf;
+void diags_format(struct strbuf *out, const struct diags *d, const char *prefix);
 /* Print entries with prefix before each line (e.g. "" or "  "), then nothing else. */
 void diags_print_prefixed(const struct diags *d, FILE *out, const char *prefix);
 /* {"errors":N,"warnings":N,"problems":[{file,line,column,severity,rule,message}]}; new reference. */
