@@ -60,40 +60,63 @@ static int bad_char(struct strbuf *err, const char *kind, const char *what, unsi
 	return -1;
 }
 
+/* What a name is checked as. */
+struct name_kind {
+	const char *what;    /* for messages */
+	const char *example; /* a valid name */
+	size_t max;
+	int git_suffix_ok;
+};
+
+static const struct name_kind repo_name = { "repository name", "shop", REPONAME_MAX, 0 };
+static const struct name_kind repo_pattern = { "repository pattern", "shop", REPONAME_MAX, 0 };
+static const struct name_kind user_name = { "user name", "alice", USERNAME_MAX, 1 };
+
 /* Checks shared by names and patterns, on everything but the alphabet. */
-static int check_shape(const char *s, const char *kind, struct strbuf *err)
+static int check_shape(const char *s, const struct name_kind *k, struct strbuf *err)
 {
+	const char *kind = k->what;
 	size_t len = strlen(s);
 
 	if (!len) {
-		strbuf_addf(err, "%s is empty; use e.g. 'shop'", kind);
+		strbuf_addf(err, "%s is empty; use e.g. '%s'", kind, k->example);
 		return -1;
 	}
-	if (len > REPONAME_MAX) {
-		strbuf_addf(err, "%s is longer than %d characters", kind, REPONAME_MAX);
+	if (len > k->max) {
+		strbuf_addf(err, "%s is longer than %zu characters", kind, k->max);
 		return -1;
 	}
 	if (strchr(s, '/'))
-		return fail(err, kind, s, "has '/'; repositories do not nest");
+		return fail(err, kind, s, k->git_suffix_ok ? "has '/'" : "has '/'; repositories do not nest");
 	if (strstr(s, ".."))
 		return fail(err, kind, s, "has '..'");
 	if (s[0] == '-' || s[0] == '.')
 		return fail(err, kind, s, "must start with a letter or digit");
 	if (s[len - 1] == '.')
 		return fail(err, kind, s, "must not end in '.'");
-	if (ends_with(s, ".git"))
+	if (!k->git_suffix_ok && ends_with(s, ".git"))
 		return fail(err, kind, s, "must not end in '.git'; drop the suffix");
+	return 0;
+}
+
+static int check_name(const char *name, const struct name_kind *k, struct strbuf *err)
+{
+	if (check_shape(name, k, err) < 0)
+		return -1;
+	for (const char *p = name; *p; p++)
+		if (!is_name_char((unsigned char)*p))
+			return bad_char(err, k->what, name, (unsigned char)*p);
 	return 0;
 }
 
 int reponame_check(const char *name, struct strbuf *err)
 {
-	if (check_shape(name, "repository name", err) < 0)
-		return -1;
-	for (const char *p = name; *p; p++)
-		if (!is_name_char((unsigned char)*p))
-			return bad_char(err, "repository name", name, (unsigned char)*p);
-	return 0;
+	return check_name(name, &repo_name, err);
+}
+
+int reponame_check_user(const char *name, struct strbuf *err)
+{
+	return check_name(name, &user_name, err);
 }
 
 /* Length of the bracket expression at s (s[0] == '['), or 0 when it is invalid. */
@@ -115,11 +138,11 @@ static size_t bracket_len(const char *s)
 
 int reponame_check_pattern(const char *pattern, struct strbuf *err)
 {
-	static const char kind[] = "repository pattern";
+	const char *kind = repo_pattern.what;
 
 	if (!reponame_is_pattern(pattern))
 		return reponame_check(pattern, err);
-	if (check_shape(pattern, kind, err) < 0)
+	if (check_shape(pattern, &repo_pattern, err) < 0)
 		return -1;
 	for (const char *p = pattern; *p; p++) {
 		unsigned char c = (unsigned char)*p;

@@ -1,5 +1,5 @@
 /*
- * reponame: repository names and name patterns.
+ * reponame: repository names, name patterns, and user names.
  *
  * A repository name is what follows "repos/" on disk (without ".git"), the
  * key in access.yaml and the {repo} in mirror URLs, so it is kept to a
@@ -11,6 +11,10 @@
  * wildcards '*', '?' and bracket expressions "[a-z]", "[!0-9]" of the same
  * alphabet. A pattern without wildcards is a plain name.
  *
+ * A user name (users/NAME.pub in the admin repo, GITD_USER, the author of
+ * admin commits) uses the same alphabet and shape, at most USERNAME_MAX
+ * bytes, and may end in ".git".
+ *
  * Messages put in err quote the offending input with every byte that is
  * not printable ASCII written as \xNN, cut after 40 bytes, so hostile input
  * can be echoed back.
@@ -21,9 +25,13 @@
 #include "strbuf.h"
 
 #define REPONAME_MAX 100
+#define USERNAME_MAX 64
 
 /* 0 if name is a valid repository name; else -1 with a message in err. */
 int reponame_check(const char *name, struct strbuf *err);
+
+/* 0 if name is a valid user name; else -1 with a message in err. */
+int reponame_check_user(const char *name, struct strbuf *err);
 
 /* 0 if pattern is a valid name or name pattern; else -1 with a message in err. */
 int reponame_check_pattern(const char *pattern, struct strbuf *err);

@@ -252,6 +252,43 @@ START_TEST(matching)
 }
 END_TEST
 
+START_TEST(user_names)
+{
+	struct strbuf err = STRBUF_INIT;
+	char buf[USERNAME_MAX + 2];
+
+	ck_assert_int_eq(reponame_check_user("alice", &err), 0);
+	ck_assert_int_eq(reponame_check_user("ci.bot_2-x", &err), 0);
+	ck_assert_int_eq(reponame_check_user("bob.git", &err), 0);
+	memset(buf, 'u', USERNAME_MAX);
+	buf[USERNAME_MAX] = '\0';
+	ck_assert_int_eq(reponame_check_user(buf, &err), 0);
+	ck_assert_str_eq(err.buf, "");
+
+	buf[USERNAME_MAX] = 'u';
+	buf[USERNAME_MAX + 1] = '\0';
+	ck_assert_int_eq(reponame_check_user(buf, &err), -1);
+	ck_assert_str_eq(err.buf, "user name is longer than 64 characters");
+	strbuf_reset(&err);
+	ck_assert_int_eq(reponame_check_user("", &err), -1);
+	ck_assert_str_eq(err.buf, "user name is empty; use e.g. 'alice'");
+	strbuf_reset(&err);
+	ck_assert_int_eq(reponame_check_user("../alice", &err), -1);
+	ck_assert_str_eq(err.buf, "user name '../alice' has '/'");
+	strbuf_reset(&err);
+	ck_assert_int_eq(reponame_check_user("Alice", &err), -1);
+	ck_assert_str_eq(err.buf, "user name 'Alice' has uppercase letters; use lowercase");
+	strbuf_reset(&err);
+	ck_assert_int_eq(reponame_check_user("*", &err), -1);
+	ck_assert_str_eq(err.buf, "user name '*' has '*'; use only a-z, 0-9, '.', '_' and '-'");
+	strbuf_reset(&err);
+	ck_assert_int_eq(reponame_check_user("a b", &err), -1);
+	ck_assert_str_eq(err.buf,
+			 "user name 'a b' has byte \\x20; use only a-z, 0-9, '.', '_' and '-'");
+	strbuf_release(&err);
+}
+END_TEST
+
 static Suite *reponame_suite(void)
 {
 	Suite *s = suite_create("reponame");
@@ -263,6 +300,7 @@ static Suite *reponame_suite(void)
 	tcase_add_test(tc, quote_is_cut);
 	tcase_add_loop_test(tc, patterns, 0, ARRAY_SIZE(pattern_cases));
 	tcase_add_test(tc, matching);
+	tcase_add_test(tc, user_names);
 	suite_add_tcase(s, tc);
 	return s;
 }
