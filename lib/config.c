@@ -226,11 +226,11 @@ static void check_enum(struct cfgcheck *c, const json_t *obj, const char *key, c
 
 	if (!s)
 		return;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		if (!strcmp(s, allowed[i]))
 			return;
+	for (size_t i = 0; i < n; i++)
 		strbuf_addf(&list, "%s%s", i ? (i + 1 == n ? " or " : ", ") : "", allowed[i]);
-	}
 	hint = suggest_word(s, allowed, n);
 	report(c, value_pos(c, obj, key), "config-value", "`%s` must be %s, not `%s`%s%s%s", path,
 	       list.buf, s, hint ? "; did you mean `" : "", hint ? hint : "", hint ? "`?" : "");
