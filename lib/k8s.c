@@ -1,0 +1,211 @@
+#include "k8s.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "util.h"
+#include "banned.h"
+
+static int is_lower_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static int is_alnum(char c)
+{
+	return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
+
+/* One label of s (len bytes): NULL or the reason it is invalid. */
+static const char *check_label(const char *s, size_t len)
+{
+	if (!len)
+		return "must not be empty";
+	if (len > 63)
+		return "must be at most 63 characters";
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] >= 'A' && s[i] <= 'Z')
+			return "must be lower case";
+		if (!is_lower_alnum(s[i]) && s[i] != '-')
+			return "must hold only lower-case letters, digits and '-'";
+	}
+	if (s[0] == '-' || s[len - 1] == '-')
+		return "must start and end with a letter or digit";
+	return NULL;
+}
+
+const char *k8s_check_dns_label(const char *s)
+{
+	if (strchr(s, '.'))
+		return "must not contain dots";
+	return check_label(s, strlen(s));
+}
+
+const char *k8s_check_dns1035_label(const char *s)
+{
+	const char *why = k8s_check_dns_label(s);
+
+	if (!why && !(s[0] >= 'a' && s[0] <= 'z'))
+		return "must start with a letter";
+	return why;
+}
+
+const char *k8s_check_dns_subdomain(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!len)
+		return "must not be empty";
+	if (len > 253)
+		return "must be at most 253 characters";
+	for (const char *p = s;;) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		const char *why = check_label(p, n);
+
+		if (why)
+			return n > 63 ? "must have at most 63 characters between dots" : why;
+		if (!dot)
+			return NULL;
+		p = dot + 1;
+	}
+}
+
+const char *k8s_check_path_segment(const char *s)
+{
+	if (!*s)
+		return "must not be empty";
+	if (!strcmp(s, ".") || !strcmp(s, ".."))
+		return "must not be `.` or `..`";
+	if (strpbrk(s, "/%"))
+		return "must not contain '/' or '%'";
+	return NULL;
+}
+
+/* The name part of a qualified name, or a label value (len bytes). */
+static const char *check_name_part(const char *s, size_t len)
+{
+	if (len > 63)
+		return "must be at most 63 characters";
+	for (size_t i = 0; i < len; i++)
+		if (!is_alnum(s[i]) && !strchr("-_.", s[i]))
+			return "must hold only letters, digits, '-', '_' and '.'";
+	if (len && (!is_alnum(s[0]) || !is_alnum(s[len - 1])))
+		return "must start and end with a letter or digit";
+	return NULL;
+}
+
+const char *k8s_check_qualified_name(const char *s)
+{
+	const char *slash = strchr(s, '/');
+	const char *name = slash ? slash + 1 : s;
+
+	if (slash) {
+		char prefix[254];
+		size_t n = (size_t)(slash - s);
+
+		if (!n)
+			return "has an empty prefix before '/'";
+		if (n >= sizeof(prefix))
+			return "has a prefix longer than 253 characters";
+		memcpy(prefix, s, n);
+		prefix[n] = '\0';
+		if (k8s_check_dns_subdomain(prefix))
+			return "has a prefix that is not a DNS subdomain (lower case, e.g. example.com/)";
+		if (strchr(name, '/'))
+			return "must contain at most one '/'";
+	}
+	if (!*name)
+		return "must have a name after the prefix";
+	return check_name_part(name, strlen(name));
+}
+
+const char *k8s_check_label_value(const char *s)
+{
+	return check_name_part(s, strlen(s));
+}
+
+/* [+-](digits[.digits] | .digits); *end past it; -1 when there are no digits. */
+static int parse_number(const char *s, double *out, const char **end)
+{
+	const char *p = s;
+	double value = 0, frac = 1;
+	int neg = 0, digits = 0;
+
+	if (*p == '+' || *p == '-')
+		neg = *p++ == '-';
+	for (; *p >= '0' && *p <= '9'; p++, digits++)
+		value = value * 10 + (*p - '0');
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, digits++) {
+			frac /= 10;
+			value += (*p - '0') * frac;
+		}
+	}
+	if (!digits)
+		return -1;
+	*out = neg ? -value : value;
+	*end = p;
+	return 0;
+}
+
+static int suffix_scale(const char *suffix, double *scale)
+{
+	static const struct {
+		const char *suffix;
+		double scale;
+	} table[] = {
+		{ "", 1 },	   { "n", 1e-9 },	   { "u", 1e-6 },	 { "m", 1e-3 },
+		{ "k", 1e3 },	   { "M", 1e6 },	   { "G", 1e9 },	 { "T", 1e12 },
+		{ "P", 1e15 },	   { "E", 1e18 },	   { "Ki", 1024.0 },	 { "Mi", 1048576.0 },
+		{ "Gi", 1073741824.0 }, { "Ti", 1099511627776.0 }, { "Pi", 1125899906842624.0 },
+		{ "Ei", 1152921504606846976.0 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
+		if (!strcmp(suffix, table[i].suffix)) {
+			*scale = table[i].scale;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* "e3", "E-2": a decimal exponent (not the suffix "E" alone, which is exa). */
+static int parse_exponent(const char *s, double *scale)
+{
+	const char *p = s + 1;
+	int neg = 0;
+	unsigned exp = 0;
+
+	if (*p == '+' || *p == '-')
+		neg = *p++ == '-';
+	if (!*p)
+		return -1;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9' || exp > 100)
+			return -1;
+		exp = exp * 10 + (unsigned)(*p - '0');
+	}
+	*scale = 1;
+	while (exp--)
+		*scale = neg ? *scale / 10 : *scale * 10;
+	return 0;
+}
+
+int k8s_parse_quantity(const char *s, double *out)
+{
+	const char *end;
+	double num, scale;
+
+	if (parse_number(s, &num, &end) < 0)
+		return -1;
+	if ((*end == 'e' || *end == 'E') && end[1] && end[1] != 'i') {
+		if (parse_exponent(end, &scale) < 0)
+			return -1;
+	} else if (suffix_scale(end, &scale) < 0) {
+		return -1;
+	}
+	*out = num * scale;
+	return isfinite(*out) ? 0 : -1;
+}
