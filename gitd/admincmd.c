@@ -1,6 +1,7 @@
 #include "admincmd.h"
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,10 +76,14 @@ static const struct admin_command commands[] = {
 
 /* ---- helpers ---- */
 
-static int fail(struct cmd *c, const char *fmt, const char *arg)
+static int __attribute__((format(printf, 2, 3))) fail(struct cmd *c, const char *fmt, ...)
 {
+	va_list ap;
+
 	strbuf_addstr(c->err, "error: ");
-	strbuf_addf(c->err, fmt, arg);
+	va_start(ap, fmt);
+	strbuf_vaddf(c->err, fmt, ap);
+	va_end(ap);
 	strbuf_addch(c->err, '\n');
 	return 1;
 }
@@ -767,8 +772,10 @@ int admincmd_run(const struct admincmd_ctx *ctx, const struct strvec *words,
 		goto cleanup;
 	}
 	if (!allowed(&c, ac)) {
-		rc = fail(&c, ac->who == SELF_OR_ADMIN ? "only server admins may run `%s` for another user"
-						      : "only server admins may run `%s`", ac->name);
+		if (ac->who == SELF_OR_ADMIN)
+			rc = fail(&c, "only server admins may run `%s` for another user", ac->name);
+		else
+			rc = fail(&c, "only server admins may run `%s`", ac->name);
 		goto cleanup;
 	}
 	rc = ac->run(&c);

@@ -1,5 +1,6 @@
 #include "gitserve.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,12 +48,15 @@ void gitserve_env(struct child *c, const struct dispatch_ctx *ctx, const char *n
 	strvec_pushf(&c->env, "GITD_BIN=%s", ctx->bin_dir);
 }
 
-static int refuse(const struct dispatch_ctx *ctx, const char *fmt, const char *name)
+static int __attribute__((format(printf, 2, 3))) refuse(const struct dispatch_ctx *ctx, const char *fmt, ...)
 {
 	struct strbuf msg = STRBUF_INIT;
+	va_list ap;
 
 	strbuf_addstr(&msg, "ERROR: ");
-	strbuf_addf(&msg, fmt, name);
+	va_start(ap, fmt);
+	strbuf_vaddf(&msg, fmt, ap);
+	va_end(ap);
 	strbuf_addch(&msg, '\n');
 	ssh_channel_write_stderr(ctx->ch, msg.buf, (uint32_t)msg.len);
 	strbuf_release(&msg);
@@ -83,7 +87,7 @@ int gitserve_run(const struct dispatch_ctx *ctx, enum git_service service, const
 	int status;
 
 	if (reponame_normalize(&name, arg, &err) < 0) {
-		status = refuse(ctx, "%s", err.buf);
+		status = refuse(ctx, "invalid repository name: %s", err.buf);
 		goto cleanup;
 	}
 	status = authorize(ctx, service, name);

@@ -31,11 +31,12 @@ int repos_exists(const char *data_dir, const char *name)
 
 int repos_create(const char *data_dir, const char *name, struct strbuf *err)
 {
-	git_repository_init_options opts = GIT_REPOSITORY_INIT_OPTIONS_INIT;
+	git_repository_init_options opts;
 	git_repository *repo = NULL;
 	char *path = repos_path(data_dir, name);
 	int rc = -1;
 
+	git_repository_init_options_init(&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
 	opts.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_NO_REINIT |
 		     GIT_REPOSITORY_INIT_MKPATH;
 	opts.initial_head = "main";

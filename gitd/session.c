@@ -183,14 +183,21 @@ static int wait_for_request(struct session *s)
 	return 0;
 }
 
+/*
+ * Send the exit status and close the channel, then let the client hang up
+ * first, as sshd does: until it does, libssh may still be flushing the
+ * tail of the output, and closing early would cut it off.
+ */
+#define HANGUP_WAIT_MS 60000
 static void finish_channel(struct session *s, int status)
 {
+	int64_t deadline = now_ms() + HANGUP_WAIT_MS;
+
 	ssh_channel_request_send_exit_status(s->ch, status);
 	ssh_channel_send_eof(s->ch);
 	ssh_channel_close(s->ch);
-	/* Let the client see the close before we disconnect. */
-	for (int i = 0; i < 50 && !ssh_channel_is_closed(s->ch); i++)
-		if (ssh_event_dopoll(s->ev, 100) == SSH_ERROR)
+	while (ssh_is_connected(s->ssh) && now_ms() < deadline)
+		if (ssh_event_dopoll(s->ev, 1000) == SSH_ERROR)
 			break;
 }
 
@@ -260,7 +267,7 @@ void session_serve(ssh_bind bind, int fd, const struct session_opts *opts)
 	if (wait_for_request(&s) < 0)
 		goto cleanup;
 	status = run_request(&s);
-	if (status >= 0 && !ssh_channel_is_closed(s.ch))
+	if (status >= 0)
 		finish_channel(&s, status);
 cleanup:
 	session_release(&s);

@@ -33,14 +33,6 @@ struct push {
 	struct diags *d;
 };
 
-static void refuse(struct push *p, const char *rule, const char *fmt, const char *ref)
-{
-	struct strbuf msg = STRBUF_INIT;
-
-	strbuf_addf(&msg, fmt, ref, p->repo_name);
-	diags_add(p->d, DIAG_ERROR, "", 0, 0, rule, "%s", msg.buf);
-	strbuf_release(&msg);
-}
 
 /* 1 if old..new is not a fast-forward (history would be rewritten). */
 static int rewrites_history(git_repository *repo, const struct ref_update *u)
@@ -59,11 +51,12 @@ static void check_access(struct push *p, const struct ref_update *u)
 	struct access_ref_rule rule;
 
 	if (git_oid_is_zero(&u->new_oid) && !is_admin)
-		refuse(p, "ref-delete", "%s: deleting a ref needs admin permission on %s", u->ref);
+		diags_add(p->d, DIAG_ERROR, "", 0, 0, "ref-delete",
+			  "%s: deleting a ref needs admin permission on %s", u->ref, p->repo_name);
 	else if (rewrites_history(p->repo, u) && !is_admin)
-		refuse(p, "ref-force",
-		       "%s: a force push (not a fast-forward) needs admin permission on %s; "
-		       "pull and merge or rebase instead", u->ref);
+		diags_add(p->d, DIAG_ERROR, "", 0, 0, "ref-force",
+			  "%s: a force push (not a fast-forward) needs admin permission on %s; "
+			  "pull and merge or rebase instead", u->ref, p->repo_name);
 	if (!access_ref_check(&rule, a, p->repo_name, p->user, u->ref)) {
 		struct strbuf msg = STRBUF_INIT;
 
