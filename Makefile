@@ -65,6 +65,9 @@ $(B)/libdaemon.a: $(DAEMON_OBJ)
 $(B)/librender.a: $(RENDER_OBJ)
 	@rm -f $@; ar rcs $@ $^
 
+# Unit tests and fuzzers reach into every module.
+$(B)/tests/unit/%.o: ALL_CFLAGS += -Igitd -Irenderer -Ihooks
+
 ARCHIVES = $(B)/libdaemon.a $(B)/librender.a $(B)/libcommon.a
 
 bin/gitd: $(B)/gitd/main.o $(ARCHIVES)
@@ -108,7 +111,7 @@ install: $(PROGRAMS)
 
 # libFuzzer targets: clang only, always with sanitizers, built apart from bin/.
 FUZZ_SECONDS ?= 60
-FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Ilib -fsanitize=fuzzer,address,undefined \
+FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Ilib -Igitd -Irenderer -fsanitize=fuzzer,address,undefined \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 fuzz:
 	@mkdir -p $(B)/fuzz

@@ -194,7 +194,7 @@ static int cmd_repo_create(struct cmd *c)
 	int rc = 1;
 
 	if (reponame_check(name, &err) < 0) {
-		rc = fail(c, "%s", err.buf);
+		rc = fail(c, "invalid repository name: %s", err.buf);
 		goto cleanup;
 	}
 	if (repos_exists(c->ctx->data_dir, name)) {
