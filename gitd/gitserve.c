@@ -19,6 +19,8 @@
 /* git configuration every git we run gets, on top of no system or global config. */
 static const char *const git_settings[][2] = {
 	{ "receive.fsckObjects", "true" },
+	/* keep every push as a pack: clones then reuse its compressed data instead of deflating loose objects */
+	{ "receive.unpackLimit", "1" },
 	{ "receive.advertisePushOptions", "true" },
 	{ "uploadpack.allowFilter", "true" },
 	{ "core.logAllRefUpdates", "true" }, /* reflogs: who moved what, for recovery */

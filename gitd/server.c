@@ -33,6 +33,7 @@
 struct conn {
 	pid_t pid;
 	int startup_fd;  /* read end; -1 once authenticated or evicted */
+	int evicted;     /* killed to make room; gone once reaped */
 	char source[INET6_ADDRSTRLEN];
 	int64_t started;
 };
@@ -161,37 +162,63 @@ static size_t count_unauthenticated(const struct server *srv, const char *source
 	return n;
 }
 
-/* Kill the oldest unauthenticated connection (of source, if given) to make room. */
-static void evict_oldest(struct server *srv, const char *source)
+/* Connections not evicted (evicted ones stay in the table until reaped). */
+static size_t live_connections(const struct server *srv)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < srv->nr; i++)
+		n += !srv->conns[i].evicted;
+	return n;
+}
+
+/*
+ * An unauthenticated connection this old is stalled: real clients finish
+ * the key exchange and authentication well within it, even when many
+ * connect at once on a busy machine. Only stalled connections are evicted,
+ * so a burst of real clients never evicts itself.
+ */
+#define STALLED_MS 2000
+
+/* Kill the oldest stalled unauthenticated connection (of source, if given); 0 if one was found. */
+static int evict_stalled(struct server *srv, const char *source)
 {
 	struct conn *oldest = NULL;
+	int64_t cutoff = now_ms() - STALLED_MS;
 
 	for (size_t i = 0; i < srv->nr; i++) {
 		struct conn *c = &srv->conns[i];
-		if (c->startup_fd < 0 || (source && strcmp(c->source, source)))
+		if (c->startup_fd < 0 || c->started > cutoff || (source && strcmp(c->source, source)))
 			continue;
 		if (!oldest || c->started < oldest->started)
 			oldest = c;
 	}
 	if (!oldest)
-		return;
+		return -1;
 	log_event(LOG_INFO, "evicted-unauthenticated", "peer", oldest->source, NULL);
 	kill(oldest->pid, SIGKILL);
 	close(oldest->startup_fd);
 	oldest->startup_fd = -1;
+	oldest->evicted = 1;
+	return 0;
 }
 
-/* Apply the connection limits for a new connection from source; 0 to accept it. */
+/*
+ * Apply the connection limits to a new connection from source; 0 to accept.
+ * Over a limit, the new connection takes the place of the oldest stalled
+ * unauthenticated one (its own source's first); it is refused only when
+ * all connections are in use and none is stalled.
+ */
 static int admit(struct server *srv, const char *source)
 {
 	const struct config_limits *lim = config_limits(srv->cfg);
 
-	if (srv->nr >= lim->max_connections)
-		return -1;
 	if (count_unauthenticated(srv, source) >= lim->max_unauthenticated_per_source)
-		evict_oldest(srv, source);
+		evict_stalled(srv, source);
 	if (count_unauthenticated(srv, NULL) >= lim->max_unauthenticated)
-		evict_oldest(srv, NULL);
+		evict_stalled(srv, NULL);
+	if (live_connections(srv) >= lim->max_connections && evict_stalled(srv, NULL) < 0)
+		return -1;
 	return 0;
 }
 
@@ -254,6 +281,7 @@ static void accept_one(struct server *srv)
 	srv->conns[srv->nr].startup_fd = pipefd[0];
 	snprintf(srv->conns[srv->nr].source, sizeof(srv->conns[srv->nr].source), "%s", source);
 	srv->conns[srv->nr].started = now_ms();
+	srv->conns[srv->nr].evicted = 0;
 	srv->nr++;
 }
 

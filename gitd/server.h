@@ -7,11 +7,12 @@
  * which are not yet authenticated (each child reports through a pipe when
  * its user is authenticated). Limits: max_connections in all;
  * max_unauthenticated in all and max_unauthenticated_per_source per client
- * address, where a new connection over the limit evicts the oldest
- * unauthenticated one (of its own source first) rather than being refused,
- * so a flood of idle half-open connections cannot lock out a real user;
- * and login_grace_time, after which an unauthenticated connection is
- * killed. SIGTERM and SIGINT drain (stop listening, let running sessions
+ * address. A new connection over a limit takes the place of the oldest
+ * *stalled* unauthenticated connection (unauthenticated for over 2 s; of its
+ * own source first) rather than being refused, so a flood of idle
+ * half-open connections cannot lock out a real user, while a burst of real
+ * clients connecting at once never evicts itself. login_grace_time bounds
+ * how long any connection may stay unauthenticated. SIGTERM and SIGINT drain (stop listening, let running sessions
  * finish for up to DRAIN_SECONDS), SIGHUP reloads gitd.yaml.
  */
 #ifndef GITD_SERVER_H
