@@ -108,7 +108,7 @@ static int is_blank(uint32_t c)
 	return c == ' ' || c == '\t';
 }
 
-/* ---- Would a plain scalar read back as something else than this string? --- */
+/* ---- Would a plain scalar read back as something other than this string? */
 
 /*
  * go-yaml v2's resolve(): only text starting with one of these characters
@@ -238,7 +238,7 @@ static int float_is_finite(const char *s)
 	return isfinite(strtod(s, NULL));
 }
 
-/* s without underscores, NUL-terminated (caller frees): go-yaml drops them before reading numbers. */
+/* s without underscores, NUL-terminated (caller frees): go-yaml ignores them in numbers. */
 static char *strip_underscores(const char *s, size_t len, size_t *out_len)
 {
 	char *p = xmalloc(st_add(len, 1));
@@ -314,12 +314,15 @@ static int days_in(int month, int year)
 	return month == 2 && leap ? 29 : days[month - 1];
 }
 
-/* "YYYY-M-D" with a real date: "2024-02-29" is one, "2023-02-29" is not. */
+/* "YYYY-M-D" ("YYYY-" already checked), a real date: "2024-02-29" but not "2023-02-29". */
 static int parse_date(const char **p, const char *end)
 {
-	const char *s = *p + 5;
-	int year = atoi(*p), month, day;
+	const char *s = *p;
+	int year = 0, month, day;
 
+	for (; s < *p + 4; s++)
+		year = year * 10 + (*s - '0');
+	s++; /* '-' */
 	if (get_num(&s, end, &month) || month < 1 || month > 12)
 		return -1;
 	if (s >= end || *s++ != '-' || get_num(&s, end, &day))
@@ -873,7 +876,7 @@ static unsigned analyze(const char *s, size_t len)
 		c = char_at(s, len, i, &w);
 		last = i + w == len;
 		next = last ? 0 : char_at(s, len, i + w, &nw);
-		/* "preceded by whitespace" counts NUL and line breaks too; "followed by" does not */
+		/* "preceded by whitespace" includes NUL and line breaks; "followed by" not */
 		t |= indicator_trait(c, i == 0, !i || is_blank(prev) || is_break(prev) || !prev,
 				     last || is_blank(next));
 		t |= space_trait(c, prev, i == 0, last);
@@ -989,7 +992,7 @@ static void write_single(struct emitter *e, const char *s, size_t len, int allow
 	e->indention = 0;
 }
 
-/* A double-quoted escape: \0 \a \b \t \n \v \f \r \e \" \\ \N \_ \L \P, else \xXX, \uXXXX, \UXXXXXXXX. */
+/* Escapes: \0 \a \b \t \n \v \f \r \e \" \\ \N \_ \L \P, else \xXX, \uXXXX, \UXXXXXXXX. */
 static void write_escape(struct emitter *e, uint32_t c)
 {
 	static const char named_chars[] = "\0\a\b\t\n\v\f\r\x1b\"\\";
@@ -1033,7 +1036,8 @@ static void write_double(struct emitter *e, const char *s, size_t len, int allow
 			i += w;
 			spaces = 0;
 		} else if (c == ' ') {
-			if (allow_breaks && !spaces && e->column > BEST_WIDTH && i > 0 && i + 1 < len) {
+			if (allow_breaks && !spaces && e->column > BEST_WIDTH && i > 0 &&
+			    i + 1 < len) {
 				write_indent(e);
 				if (s[i + 1] == ' ')
 					put(e, '\\');
@@ -1152,11 +1156,11 @@ static int emit_member(struct emitter *e, const struct member *m)
 		simple = !is_break(char_at(m->key, m->len, i, &w));
 	write_indent(e);
 	if (simple) {
-		emit_string(e, m->key, m->len, CTX_SIMPLE_KEY);
+		emit_scalar(e, m->key, m->len, requested_style(m->key, m->len), CTX_SIMPLE_KEY);
 		write_indicator(e, ":", 0, 0, 0);
 	} else {
 		write_indicator(e, "?", 1, 0, 1);
-		emit_string(e, m->key, m->len, CTX_MAPPING);
+		emit_scalar(e, m->key, m->len, requested_style(m->key, m->len), CTX_MAPPING);
 		write_indent(e);
 		write_indicator(e, ":", 1, 0, 1);
 	}
@@ -1220,8 +1224,10 @@ static int emit_atom(struct emitter *e, const json_t *v, enum context ctx)
 		strbuf_addf(&text, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 	else if (json_is_real(v))
 		rc = format_real(&text, json_real_value(v));
+	else if (json_is_boolean(v))
+		strbuf_addstr(&text, json_is_true(v) ? "true" : "false");
 	else
-		strbuf_addstr(&text, json_is_true(v) ? "true" : json_is_false(v) ? "false" : "null");
+		strbuf_addstr(&text, "null");
 	if (!rc)
 		emit_scalar(e, text.buf, text.len, STYLE_PLAIN, ctx);
 	strbuf_release(&text);
@@ -1249,7 +1255,7 @@ static int emit_node(struct emitter *e, const json_t *v, enum context ctx)
 
 static int emit_document(struct strbuf *out, const json_t *value)
 {
-	struct emitter e = { out, -1, 0, 1, 1, 0, 0 };
+	struct emitter e = { .out = out, .indent = -1, .whitespace = 1, .indention = 1 };
 
 	if (emit_node(&e, value, CTX_ROOT) < 0)
 		return -1;
