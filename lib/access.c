@@ -633,12 +633,24 @@ static int check_ref_pattern(const char *s, struct strbuf *err)
 	return 0;
 }
 
-/* 1 if some repos: entry could cover key (itself, or a pattern matching the name). */
+/* Does entry key cover repo? Patterns never cover the admin repository. */
+static int entry_covers(const char *key, const char *repo)
+{
+	if (reponame_is_pattern(key))
+		return strcmp(repo, ACCESS_ADMIN_REPO) && reponame_match(key, repo);
+	return !strcmp(key, repo);
+}
+
+/*
+ * 1 if a refs: key may name a repository someone can reach: a pattern, or a
+ * name that some repos: entry covers. Else it is likely a typo.
+ */
 static int repo_key_covered(const struct access *a, const char *key)
 {
+	if (reponame_is_pattern(key))
+		return 1;
 	for (size_t i = 0; i < a->repos_nr; i++)
-		if (!strcmp(a->repos[i].key, key) ||
-		    (!reponame_is_pattern(key) && reponame_match(a->repos[i].key, key)))
+		if (entry_covers(a->repos[i].key, key))
 			return 1;
 	return 0;
 }
@@ -897,7 +909,7 @@ enum access_perm access_perm(const struct access *a, const char *repo, const cha
 	for (size_t i = 0; i < a->repos_nr; i++) {
 		const struct repo_entry *e = &a->repos[i];
 
-		if (!reponame_match(e->key, repo))
+		if (!entry_covers(e->key, repo))
 			continue;
 		for (size_t j = 0; j < e->nr; j++)
 			if ((!strcmp(e->v[j].user, user) || !strcmp(e->v[j].user, ACCESS_EVERYONE)) &&
@@ -1005,9 +1017,13 @@ static int check_grantee(const char *user, enum access_perm perm, struct strbuf 
 int access_set_perm(struct access *a, const char *repo, const char *user, enum access_perm perm,
 		    struct strbuf *err)
 {
+	struct repo_entry *e;
+
 	if (reponame_check_pattern(repo, err) < 0 || check_grantee(user, perm, err) < 0)
 		return -1;
-	grant_set(repo_get(a, repo, 1), user, perm);
+	e = repo_get(a, repo, perm != ACCESS_NONE);
+	if (e)
+		grant_set(e, user, perm);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include "reponame.h"
 #include "util.h"
+#include "yamlemit.h"
 #include "yamlload.h"
 #include "banned.h"
 
@@ -650,10 +651,15 @@ static int edit_apply(git_oid *tree_id, struct adminrepo_edit *e, const struct c
 		return -1;
 	if (e->access_touched) {
 		struct strbuf yaml = STRBUF_INIT;
+		int rc = adminrepo_access_yaml(&yaml, e->state->access);
 
-		adminrepo_access_yaml(&yaml, e->state->access);
-		adminrepo_edit_set(e, ADMINREPO_ACCESS, yaml.buf, yaml.len);
+		if (!rc)
+			adminrepo_edit_set(e, ADMINREPO_ACCESS, yaml.buf, yaml.len);
 		strbuf_release(&yaml);
+		if (rc < 0) {
+			strbuf_addstr(err, "cannot write access.yaml: a name is not valid UTF-8");
+			return -1;
+		}
 	}
 	if (build_tree(tree_id, e, err) < 0)
 		return -1;
@@ -756,9 +762,9 @@ static int init_files(struct strbuf *pub, struct strbuf *yaml, const char *admin
 	}
 	for (size_t i = 0; i < pubkey_list_count(list); i++)
 		pubkey_format(pub, pubkey_list_get(list, i));
-	access_set_admin(a, admin, 1, err);
-	access_add_repo(a, "deploy", err);
-	adminrepo_access_yaml(yaml, a);
+	if (access_set_admin(a, admin, 1, err) < 0 || access_add_repo(a, "deploy", err) < 0 ||
+	    adminrepo_access_yaml(yaml, a) < 0)
+		goto cleanup;
 	rc = 0;
 cleanup:
 	if (rc < 0 && !err->len)
@@ -816,16 +822,16 @@ cleanup:
 
 /* ---- access.yaml ---- */
 
-void adminrepo_access_yaml(struct strbuf *out, const struct access *a)
+int adminrepo_access_yaml(struct strbuf *out, const struct access *a)
 {
 	json_t *v = access_to_json(a);
-	char *text = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	size_t len = out->len;
+	int rc;
 
-	if (!text)
-		die("out of memory");
 	strbuf_addstr(out, "# Who may do what: see docs/access.md. gitd's admin commands rewrite this file.\n");
-	strbuf_addstr(out, text);
-	strbuf_addch(out, '\n');
-	free(text);
+	rc = yamlemit_doc(out, v);
+	if (rc < 0)
+		strbuf_setlen(out, len);
 	json_decref(v);
+	return rc;
 }

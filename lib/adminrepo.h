@@ -129,7 +129,7 @@ void adminrepo_edit_set(struct adminrepo_edit *e, const char *path, const char *
 /* Delete path; nothing happens if it does not exist. */
 void adminrepo_edit_delete(struct adminrepo_edit *e, const char *path);
 
-/* The canonical text of access.yaml for model a. */
-void adminrepo_access_yaml(struct strbuf *out, const struct access *a);
+/* Append the canonical text of access.yaml for model a: 0, or -1 if it cannot be written. */
+int adminrepo_access_yaml(struct strbuf *out, const struct access *a);
 
 #endif
