@@ -615,3 +615,34 @@ int pubkey_list_parse(struct pubkey_list *list, const char *owner, const char *f
 	}
 	return ctx.errors ? -1 : 0;
 }
+
+/* 1 if the line s (len bytes) is a valid key with fingerprint fp. */
+static int line_has_key(const char *s, size_t len, const char *fp)
+{
+	struct pubkey_list *one = pubkey_list_new();
+	struct diags *ignored = diags_new();
+	int found;
+
+	pubkey_list_parse(one, NULL, "", s, len, ignored);
+	found = pubkey_list_find_fingerprint(one, fp) != NULL;
+	diags_free(ignored);
+	pubkey_list_free(one);
+	return found;
+}
+
+size_t pubkey_remove(struct strbuf *out, const char *buf, size_t len, const char *fp)
+{
+	size_t pos = 0, removed = 0;
+
+	while (pos < len) {
+		const char *s = buf + pos, *nl = memchr(s, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - s) + 1 : len - pos;
+
+		pos += n;
+		if (line_has_key(s, n, fp))
+			removed++;
+		else
+			strbuf_add(out, s, n);
+	}
+	return removed;
+}
