@@ -444,8 +444,8 @@ static int decode_blob(struct line_ctx *ctx, const struct key_kind *kind, const 
 	free(inner);
 	why = blob_check(kind, raw, bits);
 	if (why) {
-		line_error(ctx, t->col, "pubkey-syntax", "key data is corrupt (%s); copy the whole line again",
-			   why);
+		line_error(ctx, t->col, "pubkey-syntax",
+			   "key data is corrupt (%s); copy the whole line again", why);
 		return -1;
 	}
 	return 0;
@@ -576,10 +576,12 @@ static void parse_line(struct pubkey_list *list, struct line_ctx *ctx, const cha
 	}
 	if (!next_token(ctx, s, len, &pos, &data)) {
 		line_error(ctx, type.col + (unsigned)type.len, "pubkey-syntax",
-			   "key data missing after %s; copy the whole line from the .pub file", kind->name);
+			   "key data missing after %s; copy the whole line from the .pub file",
+			   kind->name);
 		goto cleanup;
 	}
-	if (decode_blob(ctx, kind, &data, &raw, &bits) < 0 || check_rsa_size(ctx, kind, &data, bits) < 0)
+	if (decode_blob(ctx, kind, &data, &raw, &bits) < 0 ||
+	    check_rsa_size(ctx, kind, &data, bits) < 0)
 		goto cleanup;
 	b64 = b64_encode((const unsigned char *)raw.buf, raw.len);
 	if (import_key(ctx, kind, &data, b64, &key) < 0)

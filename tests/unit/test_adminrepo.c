@@ -74,7 +74,9 @@ static void reset_diags(void)
 
 static void init_repo(void)
 {
-	ck_assert_int_eq(adminrepo_init(path, "admin", ADMIN_KEY, strlen(ADMIN_KEY), d, &err), 0);
+	ck_assert_int_eq(adminrepo_init(path, "admin", "id.pub", ADMIN_KEY, strlen(ADMIN_KEY), d,
+					&err),
+			 0);
 	ck_assert_str_eq(err.buf, "");
 	ck_assert_str_eq(print_diags(), "");
 }
@@ -171,7 +173,8 @@ START_TEST(valid_tree)
 	ck_assert_str_eq(k->file, "users/alice.pub");
 	ck_assert_uint_eq(k->line, 2);
 	ssh_key_free(key);
-	ck_assert_int_eq(ssh_pki_import_pubkey_base64(KEY_ECDSA256_B64, SSH_KEYTYPE_ECDSA_P256, &key), 0);
+	ck_assert_int_eq(
+		ssh_pki_import_pubkey_base64(KEY_ECDSA256_B64, SSH_KEYTYPE_ECDSA_P256, &key), 0);
 	ck_assert_ptr_null(admin_state_find_key(s, key));
 	ssh_key_free(key);
 	admin_state_free(s);
@@ -345,12 +348,11 @@ START_TEST(init_creates_repo)
 	git_repository *repo;
 	git_reference *head = NULL;
 	git_commit *c;
+	static const char keys[] = "# my key\n  " ADMIN_KEY;
 	struct admin_state *s = NULL;
 	char *pub;
 
-	ck_assert_int_eq(adminrepo_init(path, "admin", "# my key\n  " ADMIN_KEY, strlen(ADMIN_KEY) + 11,
-					d, &err),
-			 0);
+	ck_assert_int_eq(adminrepo_init(path, "admin", "id.pub", keys, strlen(keys), d, &err), 0);
 	ck_assert_str_eq(print_diags(), "");
 	repo = open_path();
 	ck_assert_int_eq(git_repository_is_bare(repo), 1);
@@ -365,6 +367,14 @@ START_TEST(init_creates_repo)
 	ck_assert_str_eq(git_commit_message(c), "Create the admin repository\n");
 	pub = tip_file(repo, "users/admin.pub");
 	ck_assert_str_eq(pub, ADMIN_KEY);
+	free(pub);
+	pub = tip_file(repo, "access.yaml");
+	ck_assert_str_eq(pub, "# Who may do what: see docs/access.md.\n"
+			      "# gitd's admin commands rewrite this file.\n"
+			      "admins:\n"
+			      "- admin\n"
+			      "repos:\n"
+			      "  deploy: {}\n");
 	free(pub);
 
 	ck_assert_int_eq(adminrepo_load(&s, path, d), 0);
@@ -383,18 +393,20 @@ END_TEST
 
 START_TEST(init_refuses_bad_input)
 {
+	static const char weak[] = "ssh-rsa " KEY_RSA1024_B64 "\n";
 	struct stat st;
 
-	ck_assert_int_eq(adminrepo_init(path, "Admin", ADMIN_KEY, strlen(ADMIN_KEY), d, &err), -1);
+	ck_assert_int_eq(adminrepo_init(path, "Admin", "id.pub", ADMIN_KEY, strlen(ADMIN_KEY), d,
+					&err),
+			 -1);
 	ck_assert_str_eq(err.buf, "user name 'Admin' has uppercase letters; use lowercase");
 	strbuf_reset(&err);
-	ck_assert_int_eq(adminrepo_init(path, "admin", "ssh-rsa " KEY_RSA1024_B64 "\n", 213, d, &err),
-			 -1);
+	ck_assert_int_eq(adminrepo_init(path, "admin", "id.pub", weak, strlen(weak), d, &err), -1);
 	ck_assert_str_eq(err.buf, "the admin key is not valid");
-	ck_assert_str_eq(print_diags(), "admin key:1:9: error: RSA key has only 1024 bits; use at "
+	ck_assert_str_eq(print_diags(), "id.pub:1:9: error: RSA key has only 1024 bits; use at "
 					"least 2048, or better ssh-ed25519 [pubkey-weak]\n");
 	strbuf_reset(&err);
-	ck_assert_int_eq(adminrepo_init(path, "admin", "# nothing\n", 10, d, &err), -1);
+	ck_assert_int_eq(adminrepo_init(path, "admin", "id.pub", "# nothing\n", 10, d, &err), -1);
 	ck_assert_str_eq(err.buf, "the admin key file holds no public key; give a .pub file");
 	/* Nothing was created. */
 	ck_assert_int_eq(stat(path, &st), -1);
@@ -409,7 +421,9 @@ START_TEST(init_refuses_existing)
 	char *pub;
 
 	init_repo();
-	ck_assert_int_eq(adminrepo_init(path, "other", ALICE_KEY, strlen(ALICE_KEY), d, &err), -1);
+	ck_assert_int_eq(adminrepo_init(path, "other", "id.pub", ALICE_KEY, strlen(ALICE_KEY), d,
+					&err),
+			 -1);
 	ck_assert_str_eq(err.buf, want);
 	repo = open_path();
 	pub = tip_file(repo, "users/admin.pub");
@@ -566,7 +580,7 @@ START_TEST(commit_refused_when_invalid)
 	ck_assert_str_eq(err.buf,
 			 "the change would leave the admin repository invalid; nothing was changed");
 	ck_assert_str_eq(print_diags(),
-			 "access.yaml:2:9: error: admins: is empty; keep at least one admin, or nobody "
+			 "access.yaml:3:9: error: admins: is empty; keep at least one admin, or nobody "
 			 "can change access [access-no-admins]\n");
 	tip_id(&after);
 	ck_assert_int_eq(git_oid_equal(&before, &after), 1);
@@ -688,7 +702,9 @@ static int bad_path_cb(struct adminrepo_edit *e, struct strbuf *err_out, void *p
 
 START_TEST(commit_refuses_bad_paths)
 {
-	static const char *const bad[] = { "../x", "/abs", "users//a.pub", "users/", "./a", "", "a/.." };
+	static const char *const bad[] = {
+		"../x", "/abs", "users//a.pub", "users/", "./a", "", "a/..",
+	};
 
 	init_repo();
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -772,8 +788,9 @@ START_TEST(commit_message_sanitized)
 	git_commit *c;
 
 	init_repo();
-	ck_assert_int_eq(adminrepo_commit(NULL, path, "admin", "perm set\033[31m shop\n\nwhy: \a test\n\n",
-					  set_perm_cb, &p, d, &err),
+	ck_assert_int_eq(adminrepo_commit(NULL, path, "admin",
+					  "perm set\033[31m shop\n\nwhy: \a test\n\n", set_perm_cb, &p,
+					  d, &err),
 			 0);
 	repo = open_path();
 	c = branch_tip(repo);
@@ -792,8 +809,8 @@ static int many_users_cb(struct adminrepo_edit *e, struct strbuf *err_out, void 
 	(void)payload;
 	for (int i = 0; i < 100; i++) {
 		ssh_key key = NULL;
-		char *b64 = NULL, *file = xstrfmt("users/user%03d.pub", i), *user = xstrfmt("user%03d", i);
-		char *line;
+		char *file = xstrfmt("users/user%03d.pub", i), *user = xstrfmt("user%03d", i);
+		char *b64 = NULL, *line;
 
 		ck_assert_int_eq(ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &key), SSH_OK);
 		ck_assert_int_eq(ssh_pki_export_pubkey_base64(key, &b64), SSH_OK);
