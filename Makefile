@@ -43,6 +43,8 @@ FUZZERS      = $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
 
 PROGRAMS = bin/gitd bin/gitd-pre-receive bin/gitd-post-receive bin/gitd-render
 
+SHELL = /bin/bash
+
 .PHONY: all deps check unit e2e run install clean fuzz bench format
 .DELETE_ON_ERROR:
 
@@ -111,15 +113,28 @@ install: $(PROGRAMS)
 
 # libFuzzer targets: clang only, always with sanitizers, built apart from bin/.
 FUZZ_SECONDS ?= 60
-FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Ilib -Igitd -Irenderer -fsanitize=fuzzer,address,undefined \
-             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-fuzz:
-	@mkdir -p $(B)/fuzz
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Ilib -Igitd -Irenderer -Ihooks \
+              -fsanitize=fuzzer-no-link,address,undefined \
+              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_LIB_OBJ = $(patsubst %.c,$(B)/fuzzobj/%.o,$(wildcard lib/*.c) \
+               $(filter-out gitd/main.c,$(wildcard gitd/*.c)) \
+               $(filter-out renderer/main.c,$(wildcard renderer/*.c)))
+
+$(B)/fuzzobj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(QUIET_CC)clang $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(B)/fuzz/%: fuzz/%.c $(FUZZ_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(QUIET_LINK)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+fuzz: $(addprefix $(B)/fuzz/,$(FUZZERS))
 	@set -e; for f in $(FUZZERS); do \
-	  clang $(FUZZ_FLAGS) -o $(B)/fuzz/$$f fuzz/$$f.c lib/*.c $(filter-out gitd/main.c,$(wildcard gitd/*.c)) $(LIBS); \
 	  mkdir -p $(B)/fuzz/$$f.corpus; \
 	  echo "== $$f ($(FUZZ_SECONDS)s)"; \
-	  $(B)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(B)/fuzz/$$f.corpus fuzz/corpus/$$f; \
+	  $(B)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -artifact_prefix=$(B)/fuzz/ -print_final_stats=0 \
+	    $(B)/fuzz/$$f.corpus fuzz/corpus/$$f 2>&1 | grep -E '^(Done|==[0-9]+==ERROR|SUMMARY)' ; \
+	  test $${PIPESTATUS[0]} -eq 0; \
 	done
 
 format:
