@@ -395,41 +395,30 @@ static int edit_key_add(struct adminrepo_edit *e, struct strbuf *err, void *payl
 	return 0;
 }
 
-/* Rewrite users/NAME.pub without the key whose fingerprint matches. */
+/* Rewrite users/NAME.pub without the key whose fingerprint matches, keeping the rest as it is. */
 static int edit_key_remove(struct adminrepo_edit *e, struct strbuf *err, void *payload)
 {
 	const struct key_edit *ke = payload;
 	char *file = key_file(ke->user);
 	struct strbuf text = STRBUF_INIT, kept = STRBUF_INIT;
-	struct pubkey_list *list = pubkey_list_new();
+	struct pubkey_list *left = pubkey_list_new();
 	struct diags *d = diags_new();
-	size_t removed = 0, left = 0;
 	int rc = -1;
 
 	adminrepo_edit_read(e, file, &text);
-	pubkey_list_parse(list, ke->user, file, text.buf, text.len, d);
-	for (size_t i = 0; i < pubkey_list_count(list); i++) {
-		const struct pubkey *k = pubkey_list_get(list, i);
-
-		if (pubkey_list_find_fingerprint(list, ke->fingerprint) == k) {
-			removed++;
-			continue;
-		}
-		pubkey_format(&kept, k);
-		left++;
-	}
-	if (!removed) {
+	if (!pubkey_remove(&kept, text.buf, text.len, ke->fingerprint)) {
 		strbuf_addf(err, "%s has no key %s; see `key list %s`", ke->user, ke->fingerprint, ke->user);
 		goto cleanup;
 	}
-	if (!left) {
+	pubkey_list_parse(left, ke->user, file, kept.buf, kept.len, d);
+	if (!pubkey_list_count(left)) {
 		strbuf_addf(err, "that is %s's only key: add another first, or use `user remove`", ke->user);
 		goto cleanup;
 	}
 	adminrepo_edit_set(e, file, kept.buf, kept.len);
 	rc = 0;
 cleanup:
-	pubkey_list_free(list);
+	pubkey_list_free(left);
 	diags_free(d);
 	strbuf_release(&text);
 	strbuf_release(&kept);

@@ -81,7 +81,7 @@ static int init_admin_repo(const char *data_dir, const char *key_file, const cha
 		strbuf_addf(err, "cannot read %s: %s", key_file, strerror(errno));
 		goto cleanup;
 	}
-	if (adminrepo_init(path, admin, keys.buf, keys.len, d, err) < 0) {
+	if (adminrepo_init(path, admin, key_file, keys.buf, keys.len, d, err) < 0) {
 		diags_print(d, stderr);
 		if (!err->len)
 			strbuf_addf(err, "%s holds no usable public key", key_file);

@@ -477,8 +477,8 @@ static void parse_user_list(struct parse *p, const json_t *v, const struct ymemb
 		else if (check_user(p, json_string_value(item), pos, 0) < 0)
 			continue;
 		else if (names_add(out, json_string_value(item)))
-			report(p, DIAG_WARNING, pos, "access-duplicate", "'%s' is listed twice in %s",
-			       json_string_value(item), what);
+			report(p, DIAG_WARNING, pos, "access-duplicate",
+			       "'%s' is listed twice in %s", json_string_value(item), what);
 	}
 }
 
@@ -621,7 +621,8 @@ static int check_ref_pattern(const char *s, struct strbuf *err)
 	}
 	for (const char *c = s; *c; c++) {
 		if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 0x7f || strchr("~^:\\", *c)) {
-			strbuf_addf(err, "ref pattern '%s' has a character git does not allow in refs", s);
+			strbuf_addf(err, "ref pattern '%s' has a character git does not allow in refs",
+				    s);
 			return -1;
 		}
 	}
@@ -633,12 +634,24 @@ static int check_ref_pattern(const char *s, struct strbuf *err)
 	return 0;
 }
 
-/* 1 if some repos: entry could cover key (itself, or a pattern matching the name). */
+/* Does entry key cover repo? Patterns never cover the admin repository. */
+static int entry_covers(const char *key, const char *repo)
+{
+	if (reponame_is_pattern(key))
+		return strcmp(repo, ACCESS_ADMIN_REPO) && reponame_match(key, repo);
+	return !strcmp(key, repo);
+}
+
+/*
+ * 1 if a refs: key may name a repository someone can reach: a pattern, or a
+ * name that some repos: entry covers. Else it is likely a typo.
+ */
 static int repo_key_covered(const struct access *a, const char *key)
 {
+	if (reponame_is_pattern(key))
+		return 1;
 	for (size_t i = 0; i < a->repos_nr; i++)
-		if (!strcmp(a->repos[i].key, key) ||
-		    (!reponame_is_pattern(key) && reponame_match(a->repos[i].key, key)))
+		if (entry_covers(a->repos[i].key, key))
 			return 1;
 	return 0;
 }
@@ -656,7 +669,8 @@ static void parse_ref_rule(struct parse *p, struct ref_entry *e, const json_t *r
 	strbuf_addf(&what, "refs.%s.%s", e->repo, pattern);
 	if (json_is_null(users)) {
 		report(p, DIAG_ERROR, value_pos(m), "access-type",
-		       "%s must list the users who may update these refs; use [] for nobody", what.buf);
+		       "%s must list the users who may update these refs; use [] for nobody",
+		       what.buf);
 		goto cleanup;
 	}
 	parse_user_list(p, users, m, what.buf, &ref_rule_get(e, pattern)->users);
@@ -710,7 +724,8 @@ static int role_index(const char *name)
 
 static void parse_roles(struct parse *p, const json_t *root)
 {
-	const json_t *roles = section(p, root, "roles", "roles: maps roles to users, e.g. builder: [ci]");
+	const json_t *roles = section(p, root, "roles",
+				      "roles: maps roles to users, e.g. builder: [ci]");
 	const char *name;
 	json_t *v;
 
@@ -897,12 +912,15 @@ enum access_perm access_perm(const struct access *a, const char *repo, const cha
 	for (size_t i = 0; i < a->repos_nr; i++) {
 		const struct repo_entry *e = &a->repos[i];
 
-		if (!reponame_match(e->key, repo))
+		if (!entry_covers(e->key, repo))
 			continue;
-		for (size_t j = 0; j < e->nr; j++)
-			if ((!strcmp(e->v[j].user, user) || !strcmp(e->v[j].user, ACCESS_EVERYONE)) &&
-			    e->v[j].perm > best)
-				best = e->v[j].perm;
+		for (size_t j = 0; j < e->nr; j++) {
+			const struct grant *g = &e->v[j];
+
+			if ((!strcmp(g->user, user) || !strcmp(g->user, ACCESS_EVERYONE)) &&
+			    g->perm > best)
+				best = g->perm;
+		}
 	}
 	return best;
 }
@@ -1005,9 +1023,13 @@ static int check_grantee(const char *user, enum access_perm perm, struct strbuf 
 int access_set_perm(struct access *a, const char *repo, const char *user, enum access_perm perm,
 		    struct strbuf *err)
 {
+	struct repo_entry *e;
+
 	if (reponame_check_pattern(repo, err) < 0 || check_grantee(user, perm, err) < 0)
 		return -1;
-	grant_set(repo_get(a, repo, 1), user, perm);
+	e = repo_get(a, repo, perm != ACCESS_NONE);
+	if (e)
+		grant_set(e, user, perm);
 	return 0;
 }
 

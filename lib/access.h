@@ -20,6 +20,11 @@
  * a repository is the highest of every entry that names it or whose pattern
  * matches it; a server admin has admin everywhere.
  *
+ * Patterns never match the admin repository, ACCESS_ADMIN_REPO: only an
+ * entry named exactly "gitd-admin" grants on it, so "*": { "*": write }
+ * cannot hand out control of access.yaml by accident. Write on gitd-admin
+ * is as good as admin: whoever pushes there edits access.yaml.
+ *
  * The user "*" (quoted in YAML) stands for every authenticated user. It may
  * be given read or write in repos:, never admin, and may not appear in
  * admins:, refs: or roles:.
@@ -56,6 +61,7 @@ enum access_perm {
 };
 
 #define ACCESS_EVERYONE "*"
+#define ACCESS_ADMIN_REPO "gitd-admin"
 #define ACCESS_ROLE_BUILDER "builder"
 
 struct access;
@@ -128,8 +134,9 @@ int access_has_repo(const struct access *a, const char *key);
 /*
  * Give user (or ACCESS_EVERYONE) perm on entry repo (a name or pattern),
  * creating the entry if needed; ACCESS_NONE removes the user from the
- * entry, which stays. 0, or -1 with a message in err for an invalid name
- * or "*" with admin. Whether the user exists is the caller's to check.
+ * entry, which stays, and creates none. 0, or -1 with a message in err for
+ * an invalid name or "*" with admin. Whether the user exists is the
+ * caller's to check.
  */
 int access_set_perm(struct access *a, const char *repo, const char *user, enum access_perm perm,
 		    struct strbuf *err);

@@ -6,6 +6,7 @@
 
 #include "reponame.h"
 #include "util.h"
+#include "yamlemit.h"
 #include "yamlload.h"
 #include "banned.h"
 
@@ -125,7 +126,8 @@ static int read_file(struct loader *l, const git_tree_entry *e, const char *path
 	if (git_repository_odb(&odb, l->repo) < 0 ||
 	    git_odb_read_header(&size, &type, odb, git_tree_entry_id(e)) < 0 ||
 	    git_blob_lookup(&blob, l->repo, git_tree_entry_id(e)) < 0) {
-		diags_add(l->d, DIAG_ERROR, path, 0, 0, "admin-repo", "cannot read: %s", git_message());
+		diags_add(l->d, DIAG_ERROR, path, 0, 0, "admin-repo", "cannot read: %s",
+			  git_message());
 		goto cleanup;
 	}
 	if (size > max) {
@@ -173,8 +175,8 @@ static void load_user_entry(struct loader *l, const git_tree_entry *e)
 	}
 	user = xstrndup(name, strlen(name) - 4);
 	if (reponame_check_user(user, &err) < 0) {
-		diags_add(l->d, DIAG_ERROR, path.buf, 0, 0, "admin-user-name", "%s; rename the file",
-			  err.buf);
+		diags_add(l->d, DIAG_ERROR, path.buf, 0, 0, "admin-user-name",
+			  "%s; rename the file", err.buf);
 		goto cleanup;
 	}
 	strvec_push(&l->s->users, user);
@@ -208,11 +210,12 @@ static void load_users(struct loader *l, const git_tree_entry *e)
 
 static void load_access(struct loader *l, const git_tree_entry *e)
 {
+	const struct ylimits limits = YLIMITS_DEFAULT;
 	struct strbuf buf = STRBUF_INIT;
 	struct ydoc *doc = NULL;
 
 	if (check_file(l, e, ADMINREPO_ACCESS) < 0 ||
-	    read_file(l, e, ADMINREPO_ACCESS, ((struct ylimits)YLIMITS_DEFAULT).max_bytes, &buf) < 0 ||
+	    read_file(l, e, ADMINREPO_ACCESS, limits.max_bytes, &buf) < 0 ||
 	    ydoc_load(&doc, ADMINREPO_ACCESS, buf.buf, buf.len, NULL, l->d) < 0)
 		goto cleanup;
 	access_parse(&l->s->access, doc, &l->s->users, l->d);
@@ -224,7 +227,8 @@ cleanup:
 /* Sort order for finding a key in two places: by fingerprint, then where it was read. */
 static int cmp_key(const void *a, const void *b)
 {
-	const struct pubkey *x = *(const struct pubkey *const *)a, *y = *(const struct pubkey *const *)b;
+	const struct pubkey *x = *(const struct pubkey *const *)a;
+	const struct pubkey *y = *(const struct pubkey *const *)b;
 	int c = strcmp(x->fingerprint, y->fingerprint);
 
 	if (c)
@@ -335,8 +339,8 @@ static int load_commit(struct admin_state **out, git_repository *repo, const git
 
 	*out = NULL;
 	if (git_commit_lookup(&commit, repo, id) < 0 || git_commit_tree(&tree, commit) < 0) {
-		diags_add(d, DIAG_ERROR, path, 0, 0, "admin-repo", "cannot read the admin commit: %s",
-			  git_message());
+		diags_add(d, DIAG_ERROR, path, 0, 0, "admin-repo",
+			  "cannot read the admin commit: %s", git_message());
 		goto cleanup;
 	}
 	rc = adminrepo_load_tree(out, repo, tree, d);
@@ -523,8 +527,8 @@ static int build_tree(git_oid *out, struct adminrepo_edit *e, struct strbuf *err
 		u->path = c->path;
 		u->action = c->deleted ? GIT_TREE_UPDATE_REMOVE : GIT_TREE_UPDATE_UPSERT;
 		u->filemode = GIT_FILEMODE_BLOB;
-		if (!c->deleted &&
-		    git_blob_create_from_buffer(&u->id, e->repo, c->content.buf, c->content.len) < 0)
+		if (!c->deleted && git_blob_create_from_buffer(&u->id, e->repo, c->content.buf,
+							       c->content.len) < 0)
 			goto git_failed;
 		n++;
 	}
@@ -582,8 +586,8 @@ static int write_commit(git_oid *out, git_repository *repo, const struct commit_
 	if (git_signature_now(&author, req->author, email.buf) < 0 ||
 	    git_signature_now(&committer, COMMITTER_NAME, COMMITTER_EMAIL) < 0 ||
 	    git_tree_lookup(&tree, repo, tree_id) < 0 ||
-	    git_commit_create(out, repo, NULL, author, committer, NULL, msg.buf, tree, parent ? 1 : 0,
-			      parents) < 0)
+	    git_commit_create(out, repo, NULL, author, committer, NULL, msg.buf, tree,
+			      parent ? 1 : 0, parents) < 0)
 		strbuf_addf(err, "cannot write the commit: %s", git_message());
 	else
 		rc = 0;
@@ -611,7 +615,8 @@ static int move_branch(git_repository *repo, const git_oid *id, const git_oid *o
 	strbuf_addstr(&log, "gitd: ");
 	strbuf_add_sanitized(&log, message, strcspn(message, "\n"), 0);
 	if (old)
-		rc = git_reference_create_matching(&ref, repo, ADMINREPO_BRANCH, id, 1, old, log.buf);
+		rc = git_reference_create_matching(&ref, repo, ADMINREPO_BRANCH, id, 1, old,
+						   log.buf);
 	else
 		rc = git_reference_create(&ref, repo, ADMINREPO_BRANCH, id, 0, log.buf);
 	if (rc == GIT_EMODIFIED || rc == GIT_ELOCKED || (old && rc == GIT_ENOTFOUND))
@@ -650,10 +655,15 @@ static int edit_apply(git_oid *tree_id, struct adminrepo_edit *e, const struct c
 		return -1;
 	if (e->access_touched) {
 		struct strbuf yaml = STRBUF_INIT;
+		int rc = adminrepo_access_yaml(&yaml, e->state->access);
 
-		adminrepo_access_yaml(&yaml, e->state->access);
-		adminrepo_edit_set(e, ADMINREPO_ACCESS, yaml.buf, yaml.len);
+		if (!rc)
+			adminrepo_edit_set(e, ADMINREPO_ACCESS, yaml.buf, yaml.len);
 		strbuf_release(&yaml);
+		if (rc < 0) {
+			strbuf_addstr(err, "cannot write access.yaml: a name is not valid UTF-8");
+			return -1;
+		}
 	}
 	if (build_tree(tree_id, e, err) < 0)
 		return -1;
@@ -718,7 +728,7 @@ int adminrepo_commit(git_oid *out, const char *path, const char *author, const c
 		return -1;
 	}
 	for (int attempt = 0; attempt < COMMIT_TRIES; attempt++) {
-		/* Only the last try's problems are reported: earlier ones were about an old state. */
+		/* Report only the last try's problems: earlier ones were about an old state. */
 		diags_free(tries);
 		tries = diags_new();
 		rc = commit_once(out, repo, &req, tries, err);
@@ -740,7 +750,8 @@ int adminrepo_commit(git_oid *out, const char *path, const char *author, const c
 
 /* The files of a new admin repository, checked before anything is created. */
 static int init_files(struct strbuf *pub, struct strbuf *yaml, const char *admin,
-		      const char *keys, size_t keys_len, struct diags *d, struct strbuf *err)
+		      const char *keys_file, const char *keys, size_t keys_len, struct diags *d,
+		      struct strbuf *err)
 {
 	struct pubkey_list *list = pubkey_list_new();
 	struct access *a = access_new();
@@ -748,7 +759,7 @@ static int init_files(struct strbuf *pub, struct strbuf *yaml, const char *admin
 
 	if (reponame_check_user(admin, err) < 0)
 		goto cleanup;
-	if (pubkey_list_parse(list, admin, "admin key", keys, keys_len, d) < 0)
+	if (pubkey_list_parse(list, admin, keys_file, keys, keys_len, d) < 0)
 		goto cleanup;
 	if (!pubkey_list_count(list)) {
 		strbuf_addstr(err, "the admin key file holds no public key; give a .pub file");
@@ -756,9 +767,9 @@ static int init_files(struct strbuf *pub, struct strbuf *yaml, const char *admin
 	}
 	for (size_t i = 0; i < pubkey_list_count(list); i++)
 		pubkey_format(pub, pubkey_list_get(list, i));
-	access_set_admin(a, admin, 1, err);
-	access_add_repo(a, "deploy", err);
-	adminrepo_access_yaml(yaml, a);
+	if (access_set_admin(a, admin, 1, err) < 0 || access_add_repo(a, "deploy", err) < 0 ||
+	    adminrepo_access_yaml(yaml, a) < 0)
+		goto cleanup;
 	rc = 0;
 cleanup:
 	if (rc < 0 && !err->len)
@@ -785,8 +796,8 @@ static int create_repo(git_repository **out, const char *path, struct strbuf *er
 	return rc < 0 ? -1 : 0;
 }
 
-int adminrepo_init(const char *path, const char *admin, const char *keys, size_t keys_len,
-		   struct diags *d, struct strbuf *err)
+int adminrepo_init(const char *path, const char *admin, const char *keys_file, const char *keys,
+		   size_t keys_len, struct diags *d, struct strbuf *err)
 {
 	struct strbuf pub = STRBUF_INIT, yaml = STRBUF_INIT, file = STRBUF_INIT;
 	struct adminrepo_edit e = { 0 };
@@ -794,7 +805,7 @@ int adminrepo_init(const char *path, const char *admin, const char *keys, size_t
 	git_oid tree_id, commit_id;
 	int rc = -1;
 
-	if (init_files(&pub, &yaml, admin, keys, keys_len, d, err) < 0 ||
+	if (init_files(&pub, &yaml, admin, keys_file, keys, keys_len, d, err) < 0 ||
 	    create_repo(&e.repo, path, err) < 0)
 		goto cleanup;
 	strbuf_addf(&file, USERS_DIR "/%s.pub", admin);
@@ -816,16 +827,17 @@ cleanup:
 
 /* ---- access.yaml ---- */
 
-void adminrepo_access_yaml(struct strbuf *out, const struct access *a)
+int adminrepo_access_yaml(struct strbuf *out, const struct access *a)
 {
 	json_t *v = access_to_json(a);
-	char *text = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	size_t len = out->len;
+	int rc;
 
-	if (!text)
-		die("out of memory");
-	strbuf_addstr(out, "# Who may do what: see docs/access.md. gitd's admin commands rewrite this file.\n");
-	strbuf_addstr(out, text);
-	strbuf_addch(out, '\n');
-	free(text);
+	strbuf_addstr(out, "# Who may do what: see docs/access.md.\n"
+			   "# gitd's admin commands rewrite this file.\n");
+	rc = yamlemit_doc(out, v);
+	if (rc < 0)
+		strbuf_setlen(out, len);
 	json_decref(v);
+	return rc;
 }

@@ -73,8 +73,9 @@ const git_oid *admin_state_commit(const struct admin_state *s);
 /*
  * Create the admin repository for `gitd init`: a bare repository at path
  * with HEAD -> refs/heads/main and one commit, authored by admin, holding
- * users/ADMIN.pub (keys: the admin's public key lines, e.g. read from
- * --admin-key, rewritten in canonical form) and access.yaml:
+ * users/ADMIN.pub (keys: the admin's public key lines, as read from the
+ * file named keys_file, e.g. --admin-key, rewritten in canonical form) and
+ * access.yaml:
  *
  *     admins: [ADMIN]
  *     repos:
@@ -84,8 +85,8 @@ const git_oid *admin_state_commit(const struct admin_state *s);
  * holds no valid key (problems in d); fails when a repository already
  * exists at path (message in err). 0 on success, -1 on failure.
  */
-int adminrepo_init(const char *path, const char *admin, const char *keys, size_t keys_len,
-		   struct diags *d, struct strbuf *err);
+int adminrepo_init(const char *path, const char *admin, const char *keys_file, const char *keys,
+		   size_t keys_len, struct diags *d, struct strbuf *err);
 
 /* ---- changes by admin commands ---- */
 
@@ -129,7 +130,7 @@ void adminrepo_edit_set(struct adminrepo_edit *e, const char *path, const char *
 /* Delete path; nothing happens if it does not exist. */
 void adminrepo_edit_delete(struct adminrepo_edit *e, const char *path);
 
-/* The canonical text of access.yaml for model a. */
-void adminrepo_access_yaml(struct strbuf *out, const struct access *a);
+/* Append the canonical text of access.yaml for model a: 0, or -1 if it cannot be written. */
+int adminrepo_access_yaml(struct strbuf *out, const struct access *a);
 
 #endif

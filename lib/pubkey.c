@@ -444,8 +444,8 @@ static int decode_blob(struct line_ctx *ctx, const struct key_kind *kind, const 
 	free(inner);
 	why = blob_check(kind, raw, bits);
 	if (why) {
-		line_error(ctx, t->col, "pubkey-syntax", "key data is corrupt (%s); copy the whole line again",
-			   why);
+		line_error(ctx, t->col, "pubkey-syntax",
+			   "key data is corrupt (%s); copy the whole line again", why);
 		return -1;
 	}
 	return 0;
@@ -576,10 +576,12 @@ static void parse_line(struct pubkey_list *list, struct line_ctx *ctx, const cha
 	}
 	if (!next_token(ctx, s, len, &pos, &data)) {
 		line_error(ctx, type.col + (unsigned)type.len, "pubkey-syntax",
-			   "key data missing after %s; copy the whole line from the .pub file", kind->name);
+			   "key data missing after %s; copy the whole line from the .pub file",
+			   kind->name);
 		goto cleanup;
 	}
-	if (decode_blob(ctx, kind, &data, &raw, &bits) < 0 || check_rsa_size(ctx, kind, &data, bits) < 0)
+	if (decode_blob(ctx, kind, &data, &raw, &bits) < 0 ||
+	    check_rsa_size(ctx, kind, &data, bits) < 0)
 		goto cleanup;
 	b64 = b64_encode((const unsigned char *)raw.buf, raw.len);
 	if (import_key(ctx, kind, &data, b64, &key) < 0)
@@ -614,4 +616,35 @@ int pubkey_list_parse(struct pubkey_list *list, const char *owner, const char *f
 			parse_line(list, &ctx, owner, s, n);
 	}
 	return ctx.errors ? -1 : 0;
+}
+
+/* 1 if the line s (len bytes) is a valid key with fingerprint fp. */
+static int line_has_key(const char *s, size_t len, const char *fp)
+{
+	struct pubkey_list *one = pubkey_list_new();
+	struct diags *ignored = diags_new();
+	int found;
+
+	pubkey_list_parse(one, NULL, "", s, len, ignored);
+	found = pubkey_list_find_fingerprint(one, fp) != NULL;
+	diags_free(ignored);
+	pubkey_list_free(one);
+	return found;
+}
+
+size_t pubkey_remove(struct strbuf *out, const char *buf, size_t len, const char *fp)
+{
+	size_t pos = 0, removed = 0;
+
+	while (pos < len) {
+		const char *s = buf + pos, *nl = memchr(s, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - s) + 1 : len - pos;
+
+		pos += n;
+		if (line_has_key(s, n, fp))
+			removed++;
+		else
+			strbuf_add(out, s, n);
+	}
+	return removed;
 }

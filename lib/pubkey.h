@@ -70,4 +70,12 @@ int pubkey_fingerprint(char **out, const ssh_key key);
 /* Append k as one canonical line, "TYPE BASE64[ COMMENT]\n". */
 void pubkey_format(struct strbuf *out, const struct pubkey *k);
 
+/*
+ * Append the lines of buf (len bytes) to out, except each valid key line
+ * whose fingerprint is fp ("SHA256:..." or just the base64 part), for
+ * `key remove`: comments and other lines are kept as they are. Returns the
+ * number of lines left out.
+ */
+size_t pubkey_remove(struct strbuf *out, const char *buf, size_t len, const char *fp);
+
 #endif

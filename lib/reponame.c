@@ -87,7 +87,8 @@ static int check_shape(const char *s, const struct name_kind *k, struct strbuf *
 		return -1;
 	}
 	if (strchr(s, '/'))
-		return fail(err, kind, s, k->git_suffix_ok ? "has '/'" : "has '/'; repositories do not nest");
+		return fail(err, kind, s,
+			    k->git_suffix_ok ? "has '/'" : "has '/'; repositories do not nest");
 	if (strstr(s, ".."))
 		return fail(err, kind, s, "has '..'");
 	if (s[0] == '-' || s[0] == '.')

@@ -135,6 +135,10 @@ new_worktree() {
 }
 
 finish() {
+	stop_gitd
+	if grep -Eq "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$T/gitd.log" 2>/dev/null; then
+		fail "sanitizer reports in gitd's log" "$T/gitd.log"
+	fi
 	echo "  $PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ]
 }

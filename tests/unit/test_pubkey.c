@@ -475,6 +475,29 @@ START_TEST(format_is_canonical)
 }
 END_TEST
 
+START_TEST(remove_by_fingerprint)
+{
+	static const char text[] = "# laptop\n"
+				   "ssh-ed25519 " KEY_ED25519_B64 " one\n"
+				   "ssh-rsa " KEY_RSA2048_B64 " two\r\n"
+				   "\n"
+				   "ssh-ed25519 " KEY_ED25519_B64 " one again\n"
+				   "ssh-dss broken";
+	struct strbuf sb = STRBUF_INIT;
+
+	ck_assert_uint_eq(pubkey_remove(&sb, text, strlen(text), KEY_ED25519_FP), 2);
+	ck_assert_str_eq(sb.buf, "# laptop\nssh-rsa " KEY_RSA2048_B64 " two\r\n\nssh-dss broken");
+	strbuf_reset(&sb);
+	ck_assert_uint_eq(pubkey_remove(&sb, text, strlen(text), KEY_RSA2048_FP + 7), 1);
+	ck_assert_str_eq(sb.buf, "# laptop\nssh-ed25519 " KEY_ED25519_B64 " one\n\nssh-ed25519 "
+				 KEY_ED25519_B64 " one again\nssh-dss broken");
+	strbuf_reset(&sb);
+	ck_assert_uint_eq(pubkey_remove(&sb, text, strlen(text), KEY_DSA_FP), 0);
+	ck_assert_str_eq(sb.buf, text);
+	strbuf_release(&sb);
+}
+END_TEST
+
 static Suite *pubkey_suite(void)
 {
 	Suite *s = suite_create("pubkey");
@@ -514,6 +537,7 @@ static Suite *pubkey_suite(void)
 	tcase_add_checked_fixture(find, setup, teardown);
 	tcase_add_test(find, find_by_key_and_fingerprint);
 	tcase_add_test(find, format_is_canonical);
+	tcase_add_test(find, remove_by_fingerprint);
 	suite_add_tcase(s, find);
 	return s;
 }
