@@ -5,10 +5,14 @@
 #   make run        install missing packages, build, start a local instance in ./var
 #   make SANITIZE=1 build (and check) with AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS (needs clang)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (see docs/operating.md); make uninstall
 
 PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+DATADIR  ?= $(PREFIX)/share/gitd
+SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR     ?= $(PREFIX)/lib/sysusers.d
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 PKGS      = libssh libgit2 libcurl yaml-0.1 jansson
@@ -45,7 +49,7 @@ PROGRAMS = bin/gitd bin/gitd-pre-receive bin/gitd-post-receive bin/gitd-render
 
 SHELL = /bin/bash
 
-.PHONY: all deps check unit e2e run install clean fuzz bench format
+.PHONY: all deps check unit e2e run install uninstall clean fuzz bench format
 .DELETE_ON_ERROR:
 
 all: $(PROGRAMS)
@@ -107,9 +111,24 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@sh deploy/run-local.sh
 
+# gitd links its hooks to the programs beside its own executable: install all four together.
+MANPAGES = docs/man/gitd.8 docs/man/gitd-render.1 docs/man/gitd.yaml.5
 install: $(PROGRAMS)
-	install -d $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(SYSTEMD_UNITDIR) \
+	  $(DESTDIR)$(SYSUSERSDIR) $(addprefix $(DESTDIR)$(MANDIR)/man,1 5 8)
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(BINDIR)/
+	set -e; for m in $(MANPAGES); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
+	sed 's|/usr/bin/gitd|$(BINDIR)/gitd|g' deploy/systemd/gitd.service >$(DESTDIR)$(SYSTEMD_UNITDIR)/gitd.service
+	chmod 644 $(DESTDIR)$(SYSTEMD_UNITDIR)/gitd.service
+	install -m 644 deploy/systemd/gitd.sysusers $(DESTDIR)$(SYSUSERSDIR)/gitd.conf
+	install -m 644 deploy/gitd.yaml.example $(DESTDIR)$(DATADIR)/gitd.yaml.example
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGRAMS)))
+	rm -f $(foreach m,$(MANPAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
+	rm -f $(DESTDIR)$(SYSTEMD_UNITDIR)/gitd.service $(DESTDIR)$(SYSUSERSDIR)/gitd.conf
+	rm -f $(DESTDIR)$(DATADIR)/gitd.yaml.example
+	rmdir $(DESTDIR)$(DATADIR) 2>/dev/null || true
 
 # libFuzzer targets: clang only, always with sanitizers, built apart from bin/.
 FUZZ_SECONDS ?= 60
