@@ -736,6 +736,20 @@ static void skip_key(struct yload *ld, struct ypos pos)
 	f->key.pos = pos;
 }
 
+/* sigs.k8s.io/yaml refuses null keys ("unsupported map key of type <nil>"). */
+static void null_key(struct yload *ld, const char *text, size_t len, struct ypos pos)
+{
+	if (len) {
+		strbuf_reset(&ld->msg);
+		yscalar_add_quoted(&ld->msg, text, len);
+		fail(ld, pos, "the key %s is null, and a mapping key must be a string; quote it if it is"
+			      " text", ld->msg.buf);
+	} else {
+		fail(ld, pos, "a mapping key is empty, and a mapping key must be a string");
+	}
+	skip_key(ld, pos);
+}
+
 /* A resolved scalar as the pending key: converted to a string as sigs.k8s.io/yaml does. */
 static void set_key(struct yload *ld, const struct yscalar *sc, const char *text, size_t len, struct ypos pos)
 {
@@ -743,10 +757,7 @@ static void set_key(struct yload *ld, const struct yscalar *sc, const char *text
 
 	strbuf_reset(&ld->keybuf);
 	if (yscalar_key(&ld->keybuf, sc, text, len) < 0) {
-		fail(ld, pos, "a null key (~, null or nothing) cannot be a JSON object key; quote it (\"%s\")"
-			       " if it is text",
-		      len ? text : "");
-		skip_key(ld, pos);
+		null_key(ld, text, len, pos);
 		return;
 	}
 	f->key.state = KEY_READY;

@@ -110,7 +110,7 @@ static char hint(const char *text, size_t len)
 		return 'D';
 	if (c == '.')
 		return '.';
-	return strchr("yYnNtTfFoO~", c) && c ? 'M' : 0;
+	return c && strchr("yYnNtTfFoO~", c) ? 'M' : 0;
 }
 
 static unsigned digit_value(char c)
