@@ -176,31 +176,20 @@ static int entry_is(const struct yentry *e, uint64_t h, const json_t *c, const c
 	return key ? e->key && !strcmp(e->key, key) : !e->key;
 }
 
-/* Index in t->v of the entry, or NONE. */
-static size_t table_find(const struct ytable *t, uint64_t h, const json_t *c, const char *key, size_t index)
+/* Index in t->v of the entry, or NONE and in *empty the free slot where it would go. */
+static size_t table_find(const struct ytable *t, uint64_t h, const json_t *c, const char *key, size_t index,
+			 size_t *empty)
 {
-	size_t mask = t->nslots - 1;
+	size_t mask = t->nslots - 1, i;
 
-	if (!t->nslots)
-		return NONE;
-	for (size_t i = h & mask; t->slots[i].entry; i = (i + 1) & mask) {
+	for (i = h & mask; t->slots[i].entry; i = (i + 1) & mask) {
 		const struct yslot *s = &t->slots[i];
 
 		if (s->tag == (uint32_t)(h >> 32) && entry_is(&t->v[s->entry - 1], h, c, key, index))
 			return s->entry - 1;
 	}
+	*empty = i;
 	return NONE;
-}
-
-static void table_place(struct ytable *t, size_t k)
-{
-	uint64_t h = t->v[k].hash;
-	size_t i = h & (t->nslots - 1);
-
-	while (t->slots[i].entry)
-		i = (i + 1) & (t->nslots - 1);
-	t->slots[i].entry = (uint32_t)(k + 1);
-	t->slots[i].tag = (uint32_t)(h >> 32);
 }
 
 static void table_grow(struct ytable *t)
@@ -210,23 +199,31 @@ static void table_grow(struct ytable *t)
 	free(t->slots);
 	t->slots = xcalloc(n, sizeof(*t->slots));
 	t->nslots = n;
-	for (size_t k = 0; k < t->nr; k++)
-		table_place(t, k);
+	for (size_t k = 0; k < t->nr; k++) {
+		uint64_t h = t->v[k].hash;
+		size_t i = h & (n - 1);
+
+		while (t->slots[i].entry)
+			i = (i + 1) & (n - 1);
+		t->slots[i].entry = (uint32_t)(k + 1);
+		t->slots[i].tag = (uint32_t)(h >> 32);
+	}
 }
 
 /* The entry for (c, key, index), created empty if new; key must live in the arena. */
 static struct yentry *table_get(struct ytable *t, const json_t *c, const char *key, size_t index)
 {
 	uint64_t h = table_hash(t, c, key, index);
-	size_t k = table_find(t, h, c, key, index);
+	size_t k, slot = 0;
 	struct yentry *e;
 
+	if (st_mult(t->nr + 1, 2) >= t->nslots)
+		table_grow(t);
+	k = table_find(t, h, c, key, index, &slot);
 	if (k != NONE)
 		return &t->v[k];
 	if (t->nr >= UINT32_MAX - 1)
 		die("too many YAML nodes");
-	if (st_mult(t->nr + 1, 2) >= t->nslots)
-		table_grow(t);
 	ALLOC_GROW(t->v, t->nr + 1, t->alloc);
 	e = &t->v[t->nr];
 	memset(e, 0, sizeof(*e));
@@ -234,14 +231,15 @@ static struct yentry *table_get(struct ytable *t, const json_t *c, const char *k
 	e->key = key;
 	e->index = index;
 	e->hash = h;
-	table_place(t, t->nr++);
+	t->slots[slot].entry = (uint32_t)++t->nr;
+	t->slots[slot].tag = (uint32_t)(h >> 32);
 	return e;
 }
 
 static const struct yentry *table_lookup(const struct ytable *t, const json_t *c, const char *key,
 					 size_t index)
 {
-	size_t k = table_find(t, table_hash(t, c, key, index), c, key, index);
+	size_t empty, k = t->nslots ? table_find(t, table_hash(t, c, key, index), c, key, index, &empty) : NONE;
 
 	return k == NONE ? NULL : &t->v[k];
 }

@@ -81,6 +81,8 @@ static int same(const char *text, size_t len, const char *word)
 
 static int lookup_word(struct yscalar *out, const char *text, size_t len)
 {
+	if (len > 5) /* the longest are "false" and "+.inf" */
+		return 0;
 	for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
 		if (same(text, len, words[i].text)) {
 			out->kind = words[i].kind;
