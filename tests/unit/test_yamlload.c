@@ -550,6 +550,12 @@ START_TEST(test_alias_details)
 	assert_fails("a: &r\n  b: [*r]\n",
 		     "t.yaml:2:7: error: alias *r is inside the node it refers to (&r at line 1); YAML cannot"
 		     " describe a structure that contains itself [yaml]\n");
+	/* The last anchor before the alias counts, even an open one... */
+	assert_fails("a: &r 1\nb: &r [*r]\n",
+		     "t.yaml:2:8: error: alias *r is inside the node it refers to (&r at line 2); YAML cannot"
+		     " describe a structure that contains itself [yaml]\n");
+	/* ... and a complete one inside it is later still. */
+	ck_assert_str_eq(as_json("a: &r [&r 1, *r]\n"), "{\"a\":[1,1]}");
 	/* An infinite float is reported where it is written and where an alias uses it. */
 	assert_fails("a: &i .inf\nb: *i\n",
 		     "t.yaml:1:4: error: \".inf\" is infinite, which JSON cannot hold; quote it if it is text"
@@ -829,6 +835,8 @@ START_TEST(test_documents)
 	ck_assert_ptr_null(ydoc_root(doc, 0));
 	ck_assert_pos(ydoc_root_pos(doc, 0), 0, 0);
 	ck_assert_int_eq(load_n("", 0, NULL), 0);
+	ck_assert_uint_eq(ydoc_count(doc), 0);
+	ck_assert_int_eq(load_n(NULL, 0, NULL), 0);
 	ck_assert_uint_eq(ydoc_count(doc), 0);
 	ck_assert_int_eq(load("---\n"
 			      "---\n"
