@@ -176,31 +176,20 @@ static int entry_is(const struct yentry *e, uint64_t h, const json_t *c, const c
 	return key ? e->key && !strcmp(e->key, key) : !e->key;
 }
 
-/* Index in t->v of the entry, or NONE. */
-static size_t table_find(const struct ytable *t, uint64_t h, const json_t *c, const char *key, size_t index)
+/* Index in t->v of the entry, or NONE and in *empty the free slot where it would go. */
+static size_t table_find(const struct ytable *t, uint64_t h, const json_t *c, const char *key, size_t index,
+			 size_t *empty)
 {
-	size_t mask = t->nslots - 1;
+	size_t mask = t->nslots - 1, i;
 
-	if (!t->nslots)
-		return NONE;
-	for (size_t i = h & mask; t->slots[i].entry; i = (i + 1) & mask) {
+	for (i = h & mask; t->slots[i].entry; i = (i + 1) & mask) {
 		const struct yslot *s = &t->slots[i];
 
 		if (s->tag == (uint32_t)(h >> 32) && entry_is(&t->v[s->entry - 1], h, c, key, index))
 			return s->entry - 1;
 	}
+	*empty = i;
 	return NONE;
-}
-
-static void table_place(struct ytable *t, size_t k)
-{
-	uint64_t h = t->v[k].hash;
-	size_t i = h & (t->nslots - 1);
-
-	while (t->slots[i].entry)
-		i = (i + 1) & (t->nslots - 1);
-	t->slots[i].entry = (uint32_t)(k + 1);
-	t->slots[i].tag = (uint32_t)(h >> 32);
 }
 
 static void table_grow(struct ytable *t)
@@ -210,23 +199,31 @@ static void table_grow(struct ytable *t)
 	free(t->slots);
 	t->slots = xcalloc(n, sizeof(*t->slots));
 	t->nslots = n;
-	for (size_t k = 0; k < t->nr; k++)
-		table_place(t, k);
+	for (size_t k = 0; k < t->nr; k++) {
+		uint64_t h = t->v[k].hash;
+		size_t i = h & (n - 1);
+
+		while (t->slots[i].entry)
+			i = (i + 1) & (n - 1);
+		t->slots[i].entry = (uint32_t)(k + 1);
+		t->slots[i].tag = (uint32_t)(h >> 32);
+	}
 }
 
 /* The entry for (c, key, index), created empty if new; key must live in the arena. */
 static struct yentry *table_get(struct ytable *t, const json_t *c, const char *key, size_t index)
 {
 	uint64_t h = table_hash(t, c, key, index);
-	size_t k = table_find(t, h, c, key, index);
+	size_t k, slot = 0;
 	struct yentry *e;
 
+	if (st_mult(t->nr + 1, 2) >= t->nslots)
+		table_grow(t);
+	k = table_find(t, h, c, key, index, &slot);
 	if (k != NONE)
 		return &t->v[k];
 	if (t->nr >= UINT32_MAX - 1)
 		die("too many YAML nodes");
-	if (st_mult(t->nr + 1, 2) >= t->nslots)
-		table_grow(t);
 	ALLOC_GROW(t->v, t->nr + 1, t->alloc);
 	e = &t->v[t->nr];
 	memset(e, 0, sizeof(*e));
@@ -234,14 +231,15 @@ static struct yentry *table_get(struct ytable *t, const json_t *c, const char *k
 	e->key = key;
 	e->index = index;
 	e->hash = h;
-	table_place(t, t->nr++);
+	t->slots[slot].entry = (uint32_t)++t->nr;
+	t->slots[slot].tag = (uint32_t)(h >> 32);
 	return e;
 }
 
 static const struct yentry *table_lookup(const struct ytable *t, const json_t *c, const char *key,
 					 size_t index)
 {
-	size_t k = table_find(t, table_hash(t, c, key, index), c, key, index);
+	size_t empty, k = t->nslots ? table_find(t, table_hash(t, c, key, index), c, key, index, &empty) : NONE;
 
 	return k == NONE ? NULL : &t->v[k];
 }
@@ -374,6 +372,7 @@ struct yframe {
 	int is_key; /* it is itself a mapping key: refused when it ends */
 	struct ypos pos;
 	const char *anchor;
+	size_t anchor_seq;
 	size_t first; /* nodes counted before it, for the anchor's size */
 	unsigned height;
 	struct ykey key;
@@ -382,7 +381,7 @@ struct yframe {
 
 struct yanchor {
 	json_t *node; /* a reference; NULL for a scalar, which is rebuilt from its text */
-	struct ypos pos;
+	size_t seq;   /* order of the anchors' appearance in the document */
 	size_t size;     /* nodes it expands to */
 	unsigned height; /* 0 for a scalar */
 	int failed;      /* the scalar was refused (already reported) */
@@ -406,6 +405,7 @@ struct yload {
 	json_t *anchor_index; /* name -> index into anchors */
 	struct yanchor *anchors;
 	size_t anchors_nr, anchors_alloc;
+	size_t anchor_seq; /* anchors seen so far */
 	size_t nodes;     /* in the whole stream, counting alias expansions */
 	size_t doc_nodes; /* the same in the current document */
 	size_t doc_alias_nodes;
@@ -527,7 +527,8 @@ static int check_depth(struct yload *ld, unsigned more, struct ypos pos, const c
 
 /* ---- anchors ---- */
 
-static struct yanchor *anchor_new(struct yload *ld, const char *name)
+/* Remember anchor name, which appeared in order seq, for the node that just ended. */
+static struct yanchor *anchor_new(struct yload *ld, const char *name, size_t seq)
 {
 	size_t i = ld->anchors_nr;
 	struct yanchor *a;
@@ -535,6 +536,7 @@ static struct yanchor *anchor_new(struct yload *ld, const char *name)
 	ALLOC_GROW(ld->anchors, i + 1, ld->anchors_alloc);
 	a = &ld->anchors[ld->anchors_nr++];
 	memset(a, 0, sizeof(*a));
+	a->seq = seq;
 	/* A later anchor of the same name replaces the earlier one, as in go-yaml. */
 	json_object_set_new(ld->anchor_index, name, json_integer((json_int_t)i));
 	return a;
@@ -736,6 +738,20 @@ static void skip_key(struct yload *ld, struct ypos pos)
 	f->key.pos = pos;
 }
 
+/* sigs.k8s.io/yaml refuses null keys ("unsupported map key of type <nil>"). */
+static void null_key(struct yload *ld, const char *text, size_t len, struct ypos pos)
+{
+	if (len) {
+		strbuf_reset(&ld->msg);
+		yscalar_add_quoted(&ld->msg, text, len);
+		fail(ld, pos, "the key %s is null, and a mapping key must be a string; quote it if it is"
+			      " text", ld->msg.buf);
+	} else {
+		fail(ld, pos, "a mapping key is empty, and a mapping key must be a string");
+	}
+	skip_key(ld, pos);
+}
+
 /* A resolved scalar as the pending key: converted to a string as sigs.k8s.io/yaml does. */
 static void set_key(struct yload *ld, const struct yscalar *sc, const char *text, size_t len, struct ypos pos)
 {
@@ -743,10 +759,7 @@ static void set_key(struct yload *ld, const struct yscalar *sc, const char *text
 
 	strbuf_reset(&ld->keybuf);
 	if (yscalar_key(&ld->keybuf, sc, text, len) < 0) {
-		fail(ld, pos, "a null key (~, null or nothing) cannot be a JSON object key; quote it (\"%s\")"
-			       " if it is text",
-		      len ? text : "");
-		skip_key(ld, pos);
+		null_key(ld, text, len, pos);
 		return;
 	}
 	f->key.state = KEY_READY;
@@ -786,11 +799,10 @@ static void start_merge(struct yload *ld, struct ypos pos)
 }
 
 static void anchor_scalar(struct yload *ld, const char *name, const struct yscalar *sc, const char *text,
-			  size_t len, struct ypos pos, const char *source)
+			  size_t len, const char *source)
 {
-	struct yanchor *a = anchor_new(ld, name);
+	struct yanchor *a = anchor_new(ld, name, ++ld->anchor_seq);
 
-	a->pos = pos;
 	a->size = 1;
 	a->failed = !sc;
 	if (sc)
@@ -821,7 +833,7 @@ static int on_scalar(struct yload *ld, const yaml_event_t *ev)
 	ok = resolve(ld, &sc, text, len, tag, plain, pos) == 0;
 	source = ok && sc.yaml11 ? arena_copy(ld, text, len) : NULL;
 	if (anchor)
-		anchor_scalar(ld, anchor, ok ? &sc : NULL, text, len, pos, source);
+		anchor_scalar(ld, anchor, ok ? &sc : NULL, text, len, source);
 	if (!in_key_position(ld))
 		attach(ld, ok ? scalar_value(ld, &sc, text, len, pos) : NULL, pos, source);
 	else if (ok)
@@ -862,6 +874,7 @@ static int on_open(struct yload *ld, const yaml_event_t *ev, int is_map)
 	f->is_map = is_map;
 	f->pos = pos;
 	f->anchor = anchor ? arena_copy(ld, anchor, strlen(anchor)) : NULL;
+	f->anchor_seq = anchor ? ++ld->anchor_seq : 0;
 	f->first = ld->nodes - 1;
 	ld->depth++;
 	ydoc_hold(ld->doc, f->node, pos);
@@ -875,10 +888,9 @@ static int on_close(struct yload *ld)
 	unsigned height = f.height + 1;
 
 	if (f.anchor) {
-		struct yanchor *a = anchor_new(ld, f.anchor);
+		struct yanchor *a = anchor_new(ld, f.anchor, f.anchor_seq);
 
 		a->node = json_incref(f.node);
-		a->pos = f.pos;
 		a->size = ld->nodes - f.first;
 		a->height = height;
 	}
@@ -949,17 +961,28 @@ static json_t *copy_node(struct yload *ld, json_t *src)
 	return json_copy(src);
 }
 
-static void unknown_alias(struct yload *ld, const char *name, struct ypos pos)
+/*
+ * The node alias *name refers to: the last anchor &name before it. NULL after
+ * reporting that there is none, or that it is still open (a node containing
+ * itself, which go-yaml refuses too).
+ */
+static const struct yanchor *alias_target(struct yload *ld, const char *name, struct ypos pos)
 {
-	for (size_t i = 0; i < ld->depth; i++) {
-		if (ld->stack[i].anchor && !strcmp(ld->stack[i].anchor, name)) {
-			fail(ld, pos, "alias *%s is inside the node it refers to (&%s at line %u); YAML"
-				       " cannot describe a structure that contains itself",
-			      name, name, ld->stack[i].pos.line);
-			return;
-		}
+	const struct yanchor *a = anchor_find(ld, name);
+
+	for (size_t i = ld->depth; i-- > 0;) {
+		const struct yframe *f = &ld->stack[i];
+
+		if (!f->anchor || strcmp(f->anchor, name) || (a && a->seq > f->anchor_seq))
+			continue;
+		fail(ld, pos, "alias *%s is inside the node it refers to (&%s at line %u); YAML"
+			      " cannot describe a structure that contains itself",
+		     name, name, f->pos.line);
+		return NULL;
 	}
-	fail(ld, pos, "alias *%s has no anchor &%s before it in this document", name, name);
+	if (!a)
+		fail(ld, pos, "alias *%s has no anchor &%s before it in this document", name, name);
+	return a;
 }
 
 static void alias_key(struct yload *ld, const struct yanchor *a, struct ypos pos)
@@ -982,11 +1005,10 @@ static int on_alias(struct yload *ld, const yaml_event_t *ev)
 {
 	const char *name = (const char *)ev->data.alias.anchor;
 	struct ypos pos = mark_pos(ev->start_mark);
-	const struct yanchor *a = anchor_find(ld, name);
+	const struct yanchor *a = alias_target(ld, name, pos);
 	json_t *v;
 
 	if (!a) {
-		unknown_alias(ld, name, pos);
 		if (in_key_position(ld))
 			skip_key(ld, pos);
 		else
@@ -1014,7 +1036,7 @@ static void document_end(struct yload *ld)
 	struct ydoc *doc = ld->doc;
 
 	anchors_clear(ld);
-	ld->doc_nodes = ld->doc_alias_nodes = 0;
+	ld->doc_nodes = ld->doc_alias_nodes = ld->anchor_seq = 0;
 	/* A document that is empty, only comments, or null is skipped, as kubectl does. */
 	if (!ld->root || json_is_null(ld->root)) {
 		json_decref(ld->root);
@@ -1104,6 +1126,9 @@ static const char *syntax_hint(const struct yload *ld, const char *problem, stru
 			return "a value cannot start with @ or `; quote it";
 		return "quote the value";
 	}
+	/* libyaml gives up on a simple key longer than 1024 characters, as the YAML spec allows. */
+	if (!strcmp(problem, "mapping values are not allowed in this context") && pos.col > 1024)
+		return "a key on one line is at most 1024 characters long";
 	for (size_t i = 0; i < ARRAY_SIZE(syntax_hints); i++)
 		if (!strcmp(problem, syntax_hints[i].problem))
 			return syntax_hints[i].hint;
@@ -1255,7 +1280,7 @@ static void yload_init(struct yload *ld, const char *file, const char *buf, size
 		ld->lim.max_depth = DEPTH_CAP;
 	if (ld->lim.max_nodes > NODES_CAP)
 		ld->lim.max_nodes = NODES_CAP;
-	ld->buf = buf;
+	ld->buf = len ? buf : ""; /* libyaml refuses a NULL string */
 	ld->len = len;
 	ld->anchor_index = json_object();
 	strbuf_init(&ld->msg, 0);
