@@ -73,9 +73,10 @@ static void app_integer(const struct app_scope *s, const char *key, const char *
 	json_t *v = json_object_get(s->obj, key);
 	struct strbuf why = STRBUF_INIT;
 
+	const struct ymember *m = member(s, key);
 	unsigned long digits;
 
-	if (describe_surprise(&why, v, member(s, key)))
+	if (describe_octal(&why, v, m) || (!json_is_integer(v) && describe_surprise(&why, v, m)))
 		app_error(s, key, rule, "must be a whole number: %s", why.buf);
 	else if (json_is_string(v) && !parse_uint(json_string_value(v), ULONG_MAX, &digits))
 		app_error(s, key, rule, "must be a whole number, not a string; remove the quotes");
@@ -161,9 +162,8 @@ static void check_env_var(const struct app_scope *s, const json_t *env, const ch
 	struct strbuf why = STRBUF_INIT;
 
 	if (m && m->key_source) {
-		verror(s->v, APP_FILE, kpos, "app-env",
-		       "`%senv` name `%s` was read as the boolean %s; quote it", s->prefix,
-		       m->key_source, name);
+		verror(s->v, APP_FILE, kpos, "app-env", "`%senv` name `%s` was read as `%s`; quote it",
+		       s->prefix, m->key_source, name);
 	} else if (!valid_env_name(name)) {
 		verror(s->v, APP_FILE, kpos, "app-env",
 		       "`%senv` name `%s` must hold only letters, digits, '_', '-' and '.', and not "

@@ -840,7 +840,8 @@ static void check_replicas_entry(struct vk *k, const json_t *entry, size_t i)
 	item_keys(k, entry, path, keys, ARRAY_SIZE(keys));
 	if (!count)
 		kerr(k, ydoc_pos(k->doc, entry), "overlay-type", "`%s` needs `count`", path);
-	else if (describe_surprise(&why, count, ydoc_member(k->doc, entry, "count")) ||
+	else if (describe_octal(&why, count, ydoc_member(k->doc, entry, "count")) ||
+		 (!json_is_integer(count) && describe_surprise(&why, count, ydoc_member(k->doc, entry, "count"))) ||
 		 !json_is_integer(count) || json_integer_value(count) < 0)
 		kerr(k, vpos_val(k->doc, entry, "count"), "overlay-type",
 		     "`%s.count` must be a whole number of at least 0%s%s", path, why.len ? ": " : "",

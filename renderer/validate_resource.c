@@ -276,8 +276,8 @@ static void check_meta_key(struct vres *r, const json_t *map, const char *key, c
 	const char *why = k8s_check_qualified_name(key);
 
 	if (m && m->key_source)
-		verror(r->v, r->file, m->key, "resource-metadata",
-		       "%s key `%s` was read as the boolean %s; quote it", what, m->key_source, key);
+		verror(r->v, r->file, m->key, "resource-metadata", "%s key `%s` was read as `%s`; quote it",
+		       what, m->key_source, key);
 	else if (why)
 		verror(r->v, r->file, vpos_key(r->doc, map, key), "resource-metadata",
 		       "%s key `%s` %s", what, key, why);
