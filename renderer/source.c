@@ -28,6 +28,9 @@ struct source {
 	git_repository *repo; /* git backend */
 	git_tree *tree;
 	int own_repo;
+	struct strvec mem_paths; /* memory backend: sorted paths ... */
+	struct strbuf *mem_data; /* ... and their contents */
+	size_t mem_alloc;
 };
 
 int source_path_ok(const char *path)
@@ -407,6 +410,146 @@ cleanup:
 	return ret;
 }
 
+/* ---- memory backend ---- */
+
+/* Index of path in the sorted list, or where it would go (*found 0). */
+static size_t mem_find(const struct source *src, const char *path, int *found)
+{
+	size_t lo = 0, hi = src->mem_paths.nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(src->mem_paths.v[mid], path);
+
+		if (!c) {
+			*found = 1;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = 0;
+	return lo;
+}
+
+/* First file under directory dir ("a/b" matches "a/b/..."), or NULL. */
+static const char *mem_under(const struct source *src, const char *dir, size_t *at)
+{
+	size_t len = strlen(dir);
+	int found;
+
+	for (size_t i = mem_find(src, dir, &found); i < src->mem_paths.nr; i++) {
+		const char *p = src->mem_paths.v[i];
+
+		if (strncmp(p, dir, len))
+			break;
+		if (!len || p[len] == '/') {
+			*at = i;
+			return p;
+		}
+	}
+	return NULL;
+}
+
+static enum source_type mem_stat(struct source *src, const char *path)
+{
+	size_t at;
+	int found;
+
+	mem_find(src, path, &found);
+	if (found)
+		return SOURCE_FILE;
+	return mem_under(src, path, &at) ? SOURCE_DIR : SOURCE_NONE;
+}
+
+static int mem_list(struct source *src, const char *path, struct strvec *out, struct strbuf *err)
+{
+	size_t len = strlen(path), from = out->nr, at;
+
+	if (!mem_under(src, path, &at)) {
+		strbuf_addstr(err, "not a directory");
+		return -1;
+	}
+	for (size_t i = at; i < src->mem_paths.nr; i++) {
+		const char *p = src->mem_paths.v[i];
+		const char *name = len ? p + len + 1 : p;
+		const char *slash = strchr(name, '/');
+		char *entry;
+
+		if (len && (strncmp(p, path, len) || p[len] != '/'))
+			break;
+		entry = xstrndup(name, slash ? (size_t)(slash - name) : strlen(name));
+		if (out->nr == from || strcmp(out->v[out->nr - 1], entry))
+			strvec_push(out, entry);
+		free(entry);
+	}
+	sort_tail(out, from);
+	return 0;
+}
+
+static int mem_read(struct source *src, const char *path, size_t max, struct strbuf *out,
+		    struct strbuf *err)
+{
+	int found;
+	size_t i = mem_find(src, path, &found);
+
+	if (src->mem_data[i].len > max) {
+		strbuf_addf(err, "larger than %zu KiB", max / 1024);
+		return -1;
+	}
+	strbuf_add(out, src->mem_data[i].buf, src->mem_data[i].len);
+	return 0;
+}
+
+static void mem_release(struct source *src)
+{
+	for (size_t i = 0; i < src->mem_paths.nr; i++)
+		strbuf_release(&src->mem_data[i]);
+	free(src->mem_data);
+	strvec_clear(&src->mem_paths);
+}
+
+static const struct source_ops mem_ops = { mem_stat, mem_list, mem_read, mem_release };
+
+struct source *source_new_mem(void)
+{
+	struct source *src = xcalloc(1, sizeof(*src));
+	struct strvec empty = STRVEC_INIT;
+
+	src->ops = &mem_ops;
+	src->dirfd = -1;
+	src->mem_paths = empty;
+	return src;
+}
+
+void source_mem_add(struct source *src, const char *path, const char *data, size_t len)
+{
+	int found;
+	size_t i;
+
+	if (src->ops != &mem_ops || !source_path_ok(path))
+		die("source_mem_add: invalid path '%s'", path);
+	i = mem_find(src, path, &found);
+	if (!found) {
+		char *added;
+
+		/* Append, then move into sorted place. */
+		strvec_push(&src->mem_paths, path);
+		added = src->mem_paths.v[src->mem_paths.nr - 1];
+		memmove(src->mem_paths.v + i + 1, src->mem_paths.v + i,
+			(src->mem_paths.nr - 1 - i) * sizeof(*src->mem_paths.v));
+		src->mem_paths.v[i] = added;
+		ALLOC_GROW(src->mem_data, src->mem_paths.nr, src->mem_alloc);
+		memmove(src->mem_data + i + 1, src->mem_data + i,
+			(src->mem_paths.nr - 1 - i) * sizeof(*src->mem_data));
+		strbuf_init(&src->mem_data[i], 0);
+	}
+	strbuf_reset(&src->mem_data[i]);
+	strbuf_add(&src->mem_data[i], data, len);
+}
+
 /* ---- common ---- */
 
 void source_free(struct source *src)
@@ -428,6 +571,10 @@ int source_list(struct source *src, const char *path, struct strvec *out, struct
 {
 	if (*path && !source_path_ok(path)) {
 		strbuf_addstr(err, "invalid path");
+		return -1;
+	}
+	if (source_stat(src, path) != SOURCE_DIR) {
+		strbuf_addstr(err, "not a directory");
 		return -1;
 	}
 	return src->ops->list(src, path, out, err);

@@ -59,6 +59,13 @@ int source_open_git(struct source **out, git_repository *repo, const git_oid *id
  */
 int source_open_rev(struct source **out, const char *git_dir, const char *quarantine,
 		    const char *rev, struct strbuf *err);
+/*
+ * An empty in-memory tree, for tests and fuzzing: add files with
+ * source_mem_add(); directories exist as the paths imply them.
+ */
+struct source *source_new_mem(void);
+/* Add (or replace) the file at path with a copy of len bytes of data; path must be valid. */
+void source_mem_add(struct source *src, const char *path, const char *data, size_t len);
 void source_free(struct source *src);
 
 /* What path is; SOURCE_NONE also for invalid paths. "" is the root. */
