@@ -473,13 +473,13 @@ static int mem_list(struct source *src, const char *path, struct strvec *out, st
 		return -1;
 	}
 	for (size_t i = at; i < src->mem_paths.nr; i++) {
-		const char *p = src->mem_paths.v[i];
-		const char *name = len ? p + len + 1 : p;
-		const char *slash = strchr(name, '/');
+		const char *p = src->mem_paths.v[i], *name, *slash;
 		char *entry;
 
 		if (len && (strncmp(p, path, len) || p[len] != '/'))
 			break;
+		name = len ? p + len + 1 : p;
+		slash = strchr(name, '/');
 		entry = xstrndup(name, slash ? (size_t)(slash - name) : strlen(name));
 		if (out->nr == from || strcmp(out->v[out->nr - 1], entry))
 			strvec_push(out, entry);

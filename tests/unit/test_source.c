@@ -128,12 +128,13 @@ static void build_tree(git_repository *repo, git_oid *out, const char *prefix)
 
 	ck_assert_int_eq(git_treebuilder_new(&tb, repo, NULL), 0);
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-		const char *rest = files[i].path + len;
-		const char *slash = strchr(rest, '/');
+		const char *rest, *slash;
 		git_oid id;
 
 		if (strncmp(files[i].path, prefix, len))
 			continue;
+		rest = files[i].path + len;
+		slash = strchr(rest, '/');
 		if (slash) {
 			char *name = xstrndup(rest, (size_t)(slash - rest));
 			char *sub = xstrfmt("%s%s/", prefix, name);
