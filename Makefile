@@ -107,7 +107,8 @@ FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Ilib -fsanitize=fuzzer,address,undef
 fuzz:
 	@mkdir -p $(B)/fuzz
 	@set -e; for f in $(FUZZERS); do \
-	  clang $(FUZZ_FLAGS) -o $(B)/fuzz/$$f fuzz/$$f.c lib/*.c $(filter-out gitd/main.c,$(wildcard gitd/*.c)) $(LIBS); \
+	  clang $(FUZZ_FLAGS) -o $(B)/fuzz/$$f fuzz/$$f.c lib/*.c $(filter-out gitd/main.c,$(wildcard gitd/*.c)) \
+	    $(filter-out renderer/main.c,$(wildcard renderer/*.c)) $(LIBS); \
 	  mkdir -p $(B)/fuzz/$$f.corpus; \
 	  echo "== $$f ($(FUZZ_SECONDS)s)"; \
 	  $(B)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(B)/fuzz/$$f.corpus fuzz/corpus/$$f; \
