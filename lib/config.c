@@ -253,6 +253,8 @@ static void check_bool(struct cfgcheck *c, const json_t *obj, const char *key, c
 
 static void check_path(struct cfgcheck *c, const json_t *obj, const char *key, const char *path)
 {
+	if (!strcmp(path, "schemas") && json_is_null(json_object_get(obj, key)))
+		return; /* schemas: ~ is the default, no schemas */
 	const char *s = want_string(c, obj, key, path);
 
 	if (s && !*s)
