@@ -259,28 +259,60 @@ cleanup:
 	return diags_count(d, DIAG_ERROR) > before ? -1 : 0;
 }
 
+int validate_commit(struct validate_stats *out, struct diags *d, const char *git_dir,
+		    const char *quarantine, const char *rev, const struct gitd_config *cfg,
+		    const char *repo_name, const char *only_env)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct source *src = NULL;
+	int ret = -1;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (source_open_rev(&src, git_dir, quarantine, rev, &err) < 0) {
+		diags_add(d, DIAG_ERROR, "", 0, 0, "git", "cannot read the pushed commit: %s", err.buf);
+		goto cleanup;
+	}
+	ret = validate_app(d, src, cfg, repo_name, only_env);
+	if (out) {
+		out->files = source_files_read(src);
+		out->is_app = validate_is_app(src);
+	}
+cleanup:
+	source_free(src);
+	strbuf_release(&err);
+	return ret;
+}
+
 static const char *plural(size_t n)
 {
 	return n == 1 ? "" : "s";
 }
 
-void validate_print_summary(FILE *out, const struct diags *d, struct source *src)
+void validate_format_summary(struct strbuf *out, const struct diags *d,
+			     const struct validate_stats *st)
 {
 	size_t errors = diags_count(d, DIAG_ERROR), warnings = diags_count(d, DIAG_WARNING);
-	size_t files = source_files_read(src);
 
-	if (!validate_is_app(src) && !errors) {
-		fputs("no app.yaml or resources/: plain git hosting, nothing to check\n", out);
+	if (!st->is_app && !errors && !warnings) {
+		strbuf_addstr(out, "no app.yaml or resources/: plain git hosting, nothing to check");
 		return;
 	}
+	if (errors)
+		strbuf_addf(out, "%zu error%s", errors, plural(errors));
+	if (warnings)
+		strbuf_addf(out, "%s%zu warning%s", errors ? ", " : "", warnings, plural(warnings));
 	if (!errors && !warnings)
-		fprintf(out, "no problems in %zu file%s\n", files, plural(files));
-	else if (!warnings)
-		fprintf(out, "%zu error%s in %zu file%s\n", errors, plural(errors), files, plural(files));
-	else if (!errors)
-		fprintf(out, "%zu warning%s in %zu file%s\n", warnings, plural(warnings), files,
-			plural(files));
-	else
-		fprintf(out, "%zu error%s, %zu warning%s in %zu file%s\n", errors, plural(errors),
-			warnings, plural(warnings), files, plural(files));
+		strbuf_addstr(out, "no problems");
+	strbuf_addf(out, " in %zu file%s", st->files, plural(st->files));
+}
+
+void validate_print_summary(FILE *out, const struct diags *d, struct source *src)
+{
+	struct validate_stats st = { source_files_read(src), validate_is_app(src) };
+	struct strbuf line = STRBUF_INIT;
+
+	validate_format_summary(&line, d, &st);
+	fprintf(out, "%s\n", line.buf);
+	strbuf_release(&line);
 }

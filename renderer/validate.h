@@ -26,6 +26,7 @@
 #include "config.h"
 #include "diag.h"
 #include "source.h"
+#include "strbuf.h"
 
 /*
  * Check the app in src. repo_name (e.g. "shop") is the app's name unless
@@ -40,10 +41,31 @@ int validate_app(struct diags *d, struct source *src, const struct gitd_config *
 /* 1 if src holds app.yaml or resources/, i.e. is deployed; 0 for plain git hosting. */
 int validate_is_app(struct source *src);
 
+/* What a validation looked at, for the summary line. */
+struct validate_stats {
+	size_t files; /* files read */
+	int is_app;   /* 0: plain git hosting, nothing was checked */
+};
+
 /*
- * Print the one-line summary after the problems: "2 errors, 1 warning in
- * 3 files", "no problems in 3 files", or the plain-hosting note.
+ * For the pre-receive hook: validate commit rev (a hex id) of the bare
+ * repository git_dir, reading the objects straight from the object database.
+ * quarantine is $GIT_QUARANTINE_PATH (where git keeps the pushed objects
+ * until the hook accepts them) or NULL. Fills *out (may be NULL) and
+ * returns as validate_app() does; a commit that cannot be read is an error
+ * in d (rule "git").
  */
+int validate_commit(struct validate_stats *out, struct diags *d, const char *git_dir,
+		    const char *quarantine, const char *rev, const struct gitd_config *cfg,
+		    const char *repo_name, const char *only_env);
+
+/*
+ * The one-line summary after the problems, without newline: "2 errors,
+ * 1 warning in 3 files", "no problems in 3 files", or the plain-hosting note.
+ */
+void validate_format_summary(struct strbuf *out, const struct diags *d,
+			     const struct validate_stats *st);
+/* Print that summary and a newline. */
 void validate_print_summary(FILE *out, const struct diags *d, struct source *src);
 
 #endif

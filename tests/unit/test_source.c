@@ -1,5 +1,6 @@
 #include <check.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,39 +60,17 @@ static void setup(void)
 	git_libgit2_init();
 }
 
-static void remove_tree(const char *path)
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-	struct stat st;
-
-	if (lstat(path, &st) < 0)
-		return;
-	if (S_ISDIR(st.st_mode)) {
-		struct source *src;
-		struct strvec names = STRVEC_INIT;
-		struct strbuf err = STRBUF_INIT;
-
-		/* Our own directory backend lists it; then remove the entries. */
-		if (!source_open_dir(&src, path, &err)) {
-			source_list(src, "", &names, &err);
-			source_free(src);
-		}
-		for (size_t i = 0; i < names.nr; i++) {
-			char *child = xstrfmt("%s/%s", path, names.v[i]);
-
-			remove_tree(child);
-			free(child);
-		}
-		strvec_clear(&names);
-		strbuf_release(&err);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
 }
 
 static void teardown(void)
 {
-	remove_tree(tmpdir);
+	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	git_libgit2_shutdown();
 }
 

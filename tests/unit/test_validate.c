@@ -1,7 +1,10 @@
 #include <check.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <git2.h>
 
 #include "../../renderer/validate.h"
 #include "config.h"
@@ -750,6 +753,114 @@ START_TEST(test_typical_app_is_fast)
 }
 END_TEST
 
+START_TEST(test_summary_lines)
+{
+	struct diags *d = diags_new();
+	struct validate_stats st = { 1, 1 };
+	struct strbuf sb = STRBUF_INIT;
+
+	validate_format_summary(&sb, d, &st);
+	ck_assert_str_eq(sb.buf, "no problems in 1 file");
+	diags_add(d, DIAG_WARNING, "a", 1, 1, "r", "w");
+	strbuf_reset(&sb);
+	validate_format_summary(&sb, d, &st);
+	ck_assert_str_eq(sb.buf, "1 warning in 1 file");
+	diags_add(d, DIAG_ERROR, "a", 1, 1, "r", "e");
+	diags_add(d, DIAG_ERROR, "a", 1, 1, "r", "e");
+	st.files = 3;
+	strbuf_reset(&sb);
+	validate_format_summary(&sb, d, &st);
+	ck_assert_str_eq(sb.buf, "2 errors, 1 warning in 3 files");
+	strbuf_release(&sb);
+	diags_free(d);
+}
+END_TEST
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* A bare repository in a new temporary directory with one commit of app.yaml and resources/a.yaml. */
+static char *make_repo(char *hex, size_t hexlen)
+{
+	char tmpl[] = "/tmp/test_validate.XXXXXX";
+	char *path;
+	git_repository *repo;
+	git_treebuilder *root, *sub;
+	git_signature *sig;
+	git_tree *tree;
+	git_oid blob, id, commit;
+	const char *app = "image: nginx:1.27\nport: 0\n", *res = "apiVersion: v1\nkind: ConfigMap\n";
+
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	path = xstrfmt("%s/shop.git", tmpl);
+	ck_assert_int_eq(git_repository_init(&repo, path, 1), 0);
+	ck_assert_int_eq(git_treebuilder_new(&sub, repo, NULL), 0);
+	ck_assert_int_eq(git_blob_create_from_buffer(&blob, repo, res, strlen(res)), 0);
+	ck_assert_int_eq(git_treebuilder_insert(NULL, sub, "a.yaml", &blob, GIT_FILEMODE_BLOB), 0);
+	ck_assert_int_eq(git_treebuilder_write(&id, sub), 0);
+	ck_assert_int_eq(git_treebuilder_new(&root, repo, NULL), 0);
+	ck_assert_int_eq(git_treebuilder_insert(NULL, root, "resources", &id, GIT_FILEMODE_TREE), 0);
+	ck_assert_int_eq(git_blob_create_from_buffer(&blob, repo, app, strlen(app)), 0);
+	ck_assert_int_eq(git_treebuilder_insert(NULL, root, "app.yaml", &blob, GIT_FILEMODE_BLOB), 0);
+	ck_assert_int_eq(git_treebuilder_write(&id, root), 0);
+	ck_assert_int_eq(git_tree_lookup(&tree, repo, &id), 0);
+	ck_assert_int_eq(git_signature_new(&sig, "t", "t@example.com", 1700000000, 0), 0);
+	ck_assert_int_eq(git_commit_create(&commit, repo, NULL, sig, sig, NULL, "c", tree, 0, NULL), 0);
+	git_oid_tostr(hex, hexlen, &commit);
+	git_signature_free(sig);
+	git_tree_free(tree);
+	git_treebuilder_free(root);
+	git_treebuilder_free(sub);
+	git_repository_free(repo);
+	return path;
+}
+
+START_TEST(test_validate_commit)
+{
+	struct gitd_config *cfg = config_default();
+	struct diags *d = diags_new();
+	struct validate_stats st;
+	char hex[GIT_OID_HEXSZ + 1];
+	char *path, *dir;
+	FILE *f;
+	char *text = NULL;
+	size_t len = 0;
+
+	git_libgit2_init();
+	path = make_repo(hex, sizeof(hex));
+	ck_assert_int_eq(validate_commit(&st, d, path, NULL, hex, cfg, "shop", NULL), -1);
+	ck_assert_uint_eq(st.files, 2);
+	ck_assert_int_eq(st.is_app, 1);
+	f = open_memstream(&text, &len);
+	diags_print(d, f);
+	fclose(f);
+	ck_assert_str_eq(text, "app.yaml:2:7: error: `port` must be between 1 and 65535, not 0 [app-port]\n"
+			       "resources/a.yaml:1:1: error: object has no `metadata.name` "
+			       "[resource-object]\n");
+	free(text);
+	diags_free(d);
+	d = diags_new();
+	ck_assert_int_eq(validate_commit(&st, d, path, NULL, "0123456789abcdef0123456789abcdef01234567",
+					 cfg, "shop", NULL), -1);
+	ck_assert_uint_eq(diags_nr(d), 1);
+	ck_assert_str_eq(diags_get(d, 0)->rule, "git");
+	ck_assert_uint_eq(st.is_app, 0);
+	diags_free(d);
+	/* Remove the temporary directory and the repository in it. */
+	dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
+	ck_assert_int_eq(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+	free(dir);
+	free(path);
+	config_free(cfg);
+	git_libgit2_shutdown();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("validate");
@@ -793,6 +904,8 @@ int main(void)
 	tcase_add_test(all, test_only_env_unknown);
 	tcase_add_test(all, test_sorted_and_summary);
 	tcase_add_test(all, test_typical_app_is_fast);
+	tcase_add_test(all, test_summary_lines);
+	tcase_add_test(all, test_validate_commit);
 	suite_add_tcase(s, app);
 	suite_add_tcase(s, res);
 	suite_add_tcase(s, pol);
