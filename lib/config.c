@@ -832,6 +832,18 @@ int config_parse(struct gitd_config **out, const char *file, const char *buf, si
 	return *out ? 0 : -1;
 }
 
+/* A relative schemas directory is relative to the config file, not to where gitd runs. */
+static void resolve_schemas_dir(struct gitd_config *cfg, const char *config_path)
+{
+	const char *dir = config_schemas_dir(cfg);
+	const char *slash = strrchr(config_path, '/');
+
+	if (!dir || dir[0] == '/' || !slash)
+		return;
+	json_object_set_new(cfg->root, "schemas",
+			    json_sprintf("%.*s/%s", (int)(slash - config_path), config_path, dir));
+}
+
 int config_load(struct gitd_config **out, const char *path, struct diags *d)
 {
 	struct strbuf sb;
@@ -854,6 +866,8 @@ int config_load(struct gitd_config **out, const char *path, struct diags *d)
 		goto cleanup;
 	}
 	ret = config_parse(out, path, sb.buf, sb.len, d);
+	if (!ret)
+		resolve_schemas_dir(*out, path);
 cleanup:
 	strbuf_release(&sb);
 	return ret;

@@ -253,6 +253,7 @@ int validate_app(struct diags *d, struct source *src, const struct gitd_config *
 	for (size_t i = 0; i < v.obj_nr; i++)
 		if (v.objs[i].doc)
 			validate_policy(&v, &v.objs[i]);
+	validate_schemas(&v);
 cleanup:
 	vctx_release(&v);
 	diags_sort(d);

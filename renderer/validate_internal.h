@@ -142,4 +142,9 @@ void validate_overlays(struct vctx *v);
 /* 1 when the overlay of env pins image (name without tag) to a tag or digest. */
 int validate_overlay_pins(struct vctx *v, const char *env, const char *image_name);
 
+/* ---- validate_schema.c ---- */
+
+/* Every object of a file against the JSON schemas of the platform config, if it names a directory. */
+void validate_schemas(struct vctx *v);
+
 #endif

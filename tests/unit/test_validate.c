@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <git2.h>
 
@@ -861,6 +862,63 @@ START_TEST(test_validate_commit)
 }
 END_TEST
 
+static void write_text(const char *dir, const char *name, const char *text)
+{
+	char *path = xstrfmt("%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	free(path);
+}
+
+START_TEST(test_schemas)
+{
+	char dir[] = "/tmp/test_validate.XXXXXX";
+	char *config, *sub, *expected;
+	struct result r;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	write_text(dir, "configmap-v1.json",
+		   "{\"type\": \"object\", \"additionalProperties\": false, \"properties\": {"
+		   "\"apiVersion\": {}, \"kind\": {}, \"metadata\": {\"type\": \"object\"},"
+		   "\"data\": {\"type\": \"object\", \"additionalProperties\": {\"type\": \"string\"}}}}");
+	sub = xstrfmt("%s/example.com", dir);
+	ck_assert_int_eq(mkdir(sub, 0755), 0);
+	write_text(sub, "widget_v1.json",
+		   "{\"properties\": {\"apiVersion\": {}, \"kind\": {}, \"metadata\": {},"
+		   " \"spec\": {\"$ref\": \"#/definitions/spec\"}},"
+		   " \"definitions\": {\"spec\": {\"required\": [\"size\"]}}}");
+	config = xstrfmt("schemas: %s\n", dir);
+	r = run_full(FILES("resources/a.yaml",
+			   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {k: 1}\nbinary: {}\n"
+			   "---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {}\n"
+			   "---\napiVersion: v1\nkind: Secret\nmetadata: {name: s}\n"),
+		     config, NULL, 0);
+	expected = xstrfmt("resources/a.yaml:4:11: error: `data.k` must be a string, not an integer "
+			   "[schema]\n"
+			   "resources/a.yaml:5:1: error: `binary` is not a known field [schema]\n"
+			   "resources/a.yaml:10:7: error: `spec` needs `size` [schema]\n"
+			   "resources/a.yaml:13:7: warning: no schema for v1 Secret in %s (looked for "
+			   "secret-v1.json): not checked [schema]\n", dir);
+	ck_assert_int_eq(r.ret, -1);
+	ck_assert_str_eq(r.text, expected);
+	free(expected);
+	free(r.text);
+	free(config);
+	config = xstrfmt("schemas: %s/nowhere\n", dir);
+	r = run_full(FILES("resources/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"),
+		     config, NULL, 0);
+	ck_assert_int_eq(r.ret, 0);
+	ck_assert_ptr_nonnull(strstr(r.text, "warning: no schema for v1 ConfigMap in "));
+	free(r.text);
+	ck_assert_int_eq(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+	free(config);
+	free(sub);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("validate");
@@ -906,6 +964,7 @@ int main(void)
 	tcase_add_test(all, test_typical_app_is_fast);
 	tcase_add_test(all, test_summary_lines);
 	tcase_add_test(all, test_validate_commit);
+	tcase_add_test(all, test_schemas);
 	suite_add_tcase(s, app);
 	suite_add_tcase(s, res);
 	suite_add_tcase(s, pol);
