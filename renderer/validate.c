@@ -13,6 +13,9 @@
 /* Has the same problem been reported at the same place (a file named twice, say)? */
 static int seen_before(struct vctx *v, const char *key)
 {
+	/* Past the cap, diags drops entries anyway: do not let the search grow quadratic. */
+	if (v->reported.nr >= VALIDATE_MAX_REPORTS)
+		return 0;
 	for (size_t i = 0; i < v->reported.nr; i++)
 		if (!strcmp(v->reported.v[i], key))
 			return 1;
@@ -135,17 +138,36 @@ static void report_duplicate(struct vctx *v, const struct vobj *o, const struct 
 
 void vobj_add(struct vctx *v, const struct vobj *tmpl)
 {
+	/* group, kind and name cannot hold \x1f, so the key is unambiguous. */
+	char *key = xstrfmt("%s\x1f%s\x1f%s", tmpl->group, tmpl->kind, tmpl->name);
+	json_t *same = json_object_get(v->obj_index, key);
 	struct vobj *o;
+	size_t i;
+	json_t *at;
 
-	for (size_t i = 0; i < v->obj_nr; i++) {
-		const struct vobj *other = &v->objs[i];
+	if (v->obj_nr >= VALIDATE_MAX_OBJECTS) {
+		if (!v->obj_capped++)
+			verror(v, tmpl->file, tmpl->pos, "resource-object",
+			       "more than %d objects: this one and the rest are not checked",
+			       VALIDATE_MAX_OBJECTS);
+		goto cleanup;
+	}
+	json_array_foreach(same, i, at) {
+		const struct vobj *other = &v->objs[json_integer_value(at)];
 
-		if (!strcmp(other->group, tmpl->group) && !strcmp(other->kind, tmpl->kind) &&
-		    !strcmp(other->name, tmpl->name) && visible_together(other, tmpl)) {
+		if (visible_together(other, tmpl)) {
 			report_duplicate(v, tmpl, other);
-			return;
+			goto cleanup;
 		}
 	}
+	if (!same)
+		json_object_set_new(v->obj_index, key, same = json_array());
+	json_array_append_new(same, json_integer((json_int_t)v->obj_nr));
+	free(key);
+	key = xstrfmt("%s\x1f%s", tmpl->kind, tmpl->name);
+	if (!(same = json_object_get(v->name_index, key)))
+		json_object_set_new(v->name_index, key, same = json_array());
+	json_array_append_new(same, json_integer((json_int_t)v->obj_nr));
 	ALLOC_GROW(v->objs, v->obj_nr + 1, v->obj_alloc);
 	o = &v->objs[v->obj_nr++];
 	*o = *tmpl;
@@ -154,12 +176,31 @@ void vobj_add(struct vctx *v, const struct vobj *tmpl)
 	o->kind = vintern(v, tmpl->kind);
 	o->name = vintern(v, tmpl->name);
 	o->env = tmpl->env ? vintern(v, tmpl->env) : NULL;
+cleanup:
+	free(key);
 }
 
 const char *vintern(struct vctx *v, const char *s)
 {
 	strvec_push(&v->strings, s);
 	return v->strings.v[v->strings.nr - 1];
+}
+
+const struct vobj *vobj_next_named(const struct vctx *v, const char *env, const char *kind,
+				   const char *name, size_t *iter)
+{
+	char *key = xstrfmt("%s\x1f%s", kind, name);
+	const json_t *same = json_object_get(v->name_index, key);
+	const struct vobj *found = NULL;
+
+	while (!found && *iter < json_array_size(same)) {
+		const struct vobj *o = &v->objs[json_integer_value(json_array_get(same, (*iter)++))];
+
+		if (!o->env || (env && !strcmp(o->env, env)))
+			found = o;
+	}
+	free(key);
+	return found;
 }
 
 const struct vobj *vobj_next(const struct vctx *v, const char *env, size_t *iter)
@@ -224,6 +265,9 @@ static void vctx_release(struct vctx *v)
 	free(v->overlays);
 	free(v->files);
 	free(v->app);
+	json_decref(v->obj_index);
+	json_decref(v->name_index);
+	json_decref(v->patches_checked);
 	strvec_clear(&v->strings);
 	strvec_clear(&v->reported);
 }
@@ -239,6 +283,9 @@ int validate_app(struct diags *d, struct source *src, const struct gitd_config *
 	v.src = src;
 	v.cfg = cfg;
 	v.only_env = only_env;
+	v.obj_index = json_object();
+	v.name_index = json_object();
+	v.patches_checked = json_object();
 	if (only_env && !config_env_find(cfg, only_env)) {
 		diags_add(d, DIAG_ERROR, "", 0, 0, "environment",
 			  "unknown environment `%s`: the platform config defines no such environment",

@@ -19,6 +19,12 @@
 
 /* resources/ files considered at most; the source caps bytes as well. */
 #define VALIDATE_MAX_RESOURCE_FILES 500
+/* Objects registered at most: far beyond any app, and a bound on every per-object loop. */
+#define VALIDATE_MAX_OBJECTS 10000
+/* Problems compared for duplicates at most (struct diags keeps 1000). */
+#define VALIDATE_MAX_REPORTS 2000
+/* Entries of one kustomization list (patches, resources, images, ...) at most. */
+#define VALIDATE_MAX_LIST 500
 
 struct vfile {
 	char *path;
@@ -57,6 +63,10 @@ struct vctx {
 	size_t file_nr, file_alloc;
 	struct vobj *objs;
 	size_t obj_nr, obj_alloc;
+	json_t *obj_index;  /* "group\x1fkind\x1fname" -> indices into objs */
+	json_t *name_index; /* "kind\x1fname" -> indices into objs */
+	int obj_capped;    /* objects past VALIDATE_MAX_OBJECTS were dropped */
+	json_t *patches_checked; /* patch file, environment and target already checked */
 	struct voverlay *overlays;
 	size_t overlay_nr, overlay_alloc;
 	struct strvec strings;  /* owns the strings of objs */
@@ -95,6 +105,9 @@ const char *vintern(struct vctx *v, const char *s);
 void vobj_add(struct vctx *v, const struct vobj *tmpl);
 /* Objects visible in env (NULL env: those of every environment), one by one. */
 const struct vobj *vobj_next(const struct vctx *v, const char *env, size_t *iter);
+/* The same, among the objects of one kind and name only. */
+const struct vobj *vobj_next_named(const struct vctx *v, const char *env, const char *kind,
+				   const char *name, size_t *iter);
 /* The API group of an apiVersion ("apps/v1" -> "apps", "v1" -> ""); caller frees. */
 char *vgroup_of(const char *api_version);
 

@@ -98,6 +98,11 @@ static json_t *field_list(struct vk *k, const char *field)
 {
 	json_t *list = json_object_get(k->k, field);
 
+	if (json_is_array(list) && json_array_size(list) > VALIDATE_MAX_LIST) {
+		kerr(k, field_pos(k, field), "overlay-type", "`%s` has more than %d entries", field,
+		     VALIDATE_MAX_LIST);
+		return NULL;
+	}
 	if (json_is_array(list))
 		return list;
 	if (!json_is_null(list))
@@ -347,21 +352,6 @@ struct target {
 	int from_selector; /* name, kind, ... are anchored regular expressions */
 };
 
-/* s matches the whole of pattern, a regular expression as kustomize's selectors take. */
-static int regex_full(const char *pattern, const char *s)
-{
-	char *anchored = xstrfmt("^(%s)$", pattern);
-	regex_t re;
-	int match = 0;
-
-	if (!regcomp(&re, anchored, REG_EXTENDED | REG_NOSUB)) {
-		match = !regexec(&re, s, 0, NULL, 0);
-		regfree(&re);
-	}
-	free(anchored);
-	return match;
-}
-
 static int regex_ok(const char *pattern)
 {
 	char *anchored = xstrfmt("^(%s)$", pattern);
@@ -374,11 +364,52 @@ static int regex_ok(const char *pattern)
 	return ok;
 }
 
-static int field_matches(const char *want, const char *have, int regex)
+/* The identity fields of a target, compiled once: exact strings, or anchored regular expressions. */
+enum target_field { TF_GROUP, TF_VERSION, TF_KIND, TF_NAME, TF_NAMESPACE, TF_COUNT };
+
+struct matcher {
+	const char *want[TF_COUNT]; /* NULL or "": any */
+	regex_t re[TF_COUNT];
+	int compiled[TF_COUNT];
+	char *ns; /* the app's namespace in the overlay's environment */
+};
+
+static void matcher_init(struct matcher *m, struct vk *k, const struct target *t)
 {
-	if (!want || !*want)
+	memset(m, 0, sizeof(*m));
+	m->want[TF_GROUP] = t->group;
+	m->want[TF_VERSION] = t->version;
+	m->want[TF_KIND] = t->kind;
+	m->want[TF_NAME] = t->name;
+	m->want[TF_NAMESPACE] = t->namespace;
+	m->ns = vnamespace(k->v, k->env);
+	for (int f = 0; f < TF_COUNT && t->from_selector; f++) {
+		char *anchored;
+
+		if (!m->want[f] || !*m->want[f])
+			continue;
+		anchored = xstrfmt("^(%s)$", m->want[f]);
+		/* An invalid pattern was reported by parse_target(); it then compares exactly. */
+		m->compiled[f] = !regcomp(&m->re[f], anchored, REG_EXTENDED | REG_NOSUB);
+		free(anchored);
+	}
+}
+
+static void matcher_release(struct matcher *m)
+{
+	for (int f = 0; f < TF_COUNT; f++)
+		if (m->compiled[f])
+			regfree(&m->re[f]);
+	free(m->ns);
+}
+
+static int field_matches(const struct matcher *m, enum target_field f, const char *have)
+{
+	if (!m->want[f] || !*m->want[f])
 		return 1;
-	return regex ? regex_full(want, have) : !strcmp(want, have);
+	if (m->compiled[f])
+		return !regexec(&m->re[f], have, 0, NULL, 0);
+	return !strcmp(m->want[f], have);
 }
 
 static char *trim(const char *s, size_t len)
@@ -475,16 +506,15 @@ static const char *object_version(const struct vobj *o)
 	return slash ? slash + 1 : av;
 }
 
-static int target_matches(struct vk *k, const struct target *t, const struct vobj *o, int *bad)
+static int target_matches(const struct matcher *m, const struct target *t, const struct vobj *o,
+			  int *bad)
 {
 	const json_t *meta = json_object_get(o->obj, "metadata");
 	const char *version = object_version(o);
-	int re = t->from_selector;
-	char *ns;
-	int match;
+	const char *own_ns = json_string_value(json_object_get(meta, "namespace"));
 
-	if (!field_matches(t->kind, o->kind, re) || !field_matches(t->name, o->name, re) ||
-	    !field_matches(t->group, o->group, re) || (version && !field_matches(t->version, version, re)))
+	if (!field_matches(m, TF_KIND, o->kind) || !field_matches(m, TF_NAME, o->name) ||
+	    !field_matches(m, TF_GROUP, o->group) || (version && !field_matches(m, TF_VERSION, version)))
 		return 0;
 	/* Objects generated from app.yaml have labels this check cannot see: assume they match. */
 	if (o->obj && t->label_selector &&
@@ -493,14 +523,7 @@ static int target_matches(struct vk *k, const struct target *t, const struct vob
 	if (o->obj && t->annotation_selector &&
 	    !selector_matches(t->annotation_selector, json_object_get(meta, "annotations"), bad))
 		return 0;
-	if (!t->namespace || !*t->namespace)
-		return 1;
-	ns = vnamespace(k->v, k->env);
-	match = field_matches(t->namespace, ns, re) ||
-		field_matches(t->namespace, json_string_value(json_object_get(meta, "namespace")) ?
-				json_string_value(json_object_get(meta, "namespace")) : "", re);
-	free(ns);
-	return match;
+	return field_matches(m, TF_NAMESPACE, m->ns) || field_matches(m, TF_NAMESPACE, own_ns ? own_ns : "");
 }
 
 /* Report (at file:pos) a target that matches no object of the environment. */
@@ -509,15 +532,27 @@ static void check_target(struct vk *k, const struct target *t, const char *file,
 	const char *names[64];
 	size_t iter = 0, n = 0;
 	const struct vobj *o;
-	int bad = 0;
+	struct matcher m;
+	int bad = 0, found = 0;
 	const char *hint;
 
-	while ((o = vobj_next(k->v, k->env, &iter))) {
-		if (target_matches(k, t, o, &bad))
-			return;
-		if (t->kind && !strcmp(o->kind, t->kind) && n < ARRAY_SIZE(names))
-			names[n++] = o->name;
+	matcher_init(&m, k, t);
+	if (!t->from_selector && t->kind && t->name) {
+		/* An exact identity: look only at objects of that kind and name. */
+		while (!found && (o = vobj_next_named(k->v, k->env, t->kind, t->name, &iter)))
+			found = target_matches(&m, t, o, &bad);
+	} else {
+		while (!found && (o = vobj_next(k->v, k->env, &iter)))
+			found = target_matches(&m, t, o, &bad);
 	}
+	matcher_release(&m);
+	if (found)
+		return;
+	/* Names of the same kind, for a suggestion, while problems are still being shown. */
+	for (iter = 0; t->kind && k->v->reported.nr < VALIDATE_MAX_REPORTS &&
+		       (o = vobj_next(k->v, k->env, &iter)) && n < ARRAY_SIZE(names);)
+		if (!strcmp(o->kind, t->kind))
+			names[n++] = o->name;
 	if (bad) {
 		verror(k->v, file, pos, "overlay-target", "invalid label or annotation selector");
 		return;
@@ -603,11 +638,35 @@ static void check_smp_target(struct vk *k, const struct patch *p, size_t i)
 }
 
 /* What a patch holds decides its kind: a list of operations, or strategic merge documents. */
+/* Has this patch file already been checked for this environment with this target? */
+static int patch_seen(struct vk *k, const struct patch *p, const struct target *t,
+		      const char *field)
+{
+	char *key;
+	int seen;
+
+	if (p->is_inline)
+		return 0;
+	key = xstrfmt("%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s", k->env,
+		      strcmp(field, "patchesJson6902") ? "" : "6902", p->file,
+		      t ? "t" : "", t && t->group ? t->group : "", t && t->version ? t->version : "",
+		      t && t->kind ? t->kind : "", t && t->name ? t->name : "",
+		      t && t->label_selector ? t->label_selector : "",
+		      t && t->annotation_selector ? t->annotation_selector : "");
+	seen = json_object_get(k->v->patches_checked, key) != NULL;
+	if (!seen)
+		json_object_set_new(k->v->patches_checked, key, json_true());
+	free(key);
+	return seen;
+}
+
 static void check_patch(struct vk *k, const struct patch *p, const struct target *t,
 			struct ypos tpos, const char *field)
 {
 	json_t *first = ydoc_root(p->doc, 0);
 
+	if (patch_seen(k, p, t, field))
+		return; /* the same file and target again: the same findings */
 	if (!first) {
 		verror(k->v, p->file, p->pos, "overlay-patch", "the patch is empty");
 		return;
