@@ -253,6 +253,8 @@ static void check_bool(struct cfgcheck *c, const json_t *obj, const char *key, c
 
 static void check_path(struct cfgcheck *c, const json_t *obj, const char *key, const char *path)
 {
+	if (!strcmp(path, "schemas") && json_is_null(json_object_get(obj, key)))
+		return; /* schemas: ~ is the default, no schemas */
 	const char *s = want_string(c, obj, key, path);
 
 	if (s && !*s)
@@ -830,6 +832,18 @@ int config_parse(struct gitd_config **out, const char *file, const char *buf, si
 	return *out ? 0 : -1;
 }
 
+/* A relative schemas directory is relative to the config file, not to where gitd runs. */
+static void resolve_schemas_dir(struct gitd_config *cfg, const char *config_path)
+{
+	const char *dir = config_schemas_dir(cfg);
+	const char *slash = strrchr(config_path, '/');
+
+	if (!dir || dir[0] == '/' || !slash)
+		return;
+	json_object_set_new(cfg->root, "schemas",
+			    json_sprintf("%.*s/%s", (int)(slash - config_path), config_path, dir));
+}
+
 int config_load(struct gitd_config **out, const char *path, struct diags *d)
 {
 	struct strbuf sb;
@@ -852,6 +866,8 @@ int config_load(struct gitd_config **out, const char *path, struct diags *d)
 		goto cleanup;
 	}
 	ret = config_parse(out, path, sb.buf, sb.len, d);
+	if (!ret)
+		resolve_schemas_dir(*out, path);
 cleanup:
 	strbuf_release(&sb);
 	return ret;

@@ -76,7 +76,7 @@ enum policy_level config_policy(const struct gitd_config *cfg, const char *check
 const json_t *config_denied_kinds(const struct gitd_config *cfg);
 /* policy.allowed_cluster_kinds: cluster-scoped kinds apps may create (borrowed array). */
 const json_t *config_allowed_cluster_kinds(const struct gitd_config *cfg);
-/* schemas: directory of JSON schemas, or NULL. */
+/* schemas: directory of JSON schemas, or NULL; config_load() makes a relative one relative to the file. */
 const char *config_schemas_dir(const struct gitd_config *cfg);
 
 /* builder.kind: "buildah" (the default), "command", "webhook" or "none". */

@@ -47,14 +47,24 @@ int describe_surprise(struct strbuf *sb, const json_t *v, const struct ymember *
 		strbuf_addf(sb, "the number %g", json_real_value(v));
 	else
 		strbuf_addstr(sb, describe_type(v));
-	strbuf_addstr(sb, "; quote it");
+	return 1;
+}
+
+int describe_octal(struct strbuf *sb, const json_t *v, const struct ymember *m)
+{
+	if (!json_is_integer(v) || !m || !m->source || !looks_octal(m->source))
+		return 0;
+	describe_surprise(sb, v, m);
+	strbuf_addstr(sb, "; remove the leading zeros");
 	return 1;
 }
 
 void describe_not_string(struct strbuf *sb, const json_t *v, const struct ymember *m)
 {
-	if (describe_surprise(sb, v, m))
+	if (describe_surprise(sb, v, m)) {
+		strbuf_addstr(sb, "; quote it");
 		return;
+	}
 	strbuf_addf(sb, "not %s", describe_type(v));
 	if (json_is_number(v) || json_is_boolean(v))
 		strbuf_addstr(sb, "; quote it");

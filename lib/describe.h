@@ -20,14 +20,22 @@ const char *describe_type(const json_t *v);
 
 /*
  * When m says v was written as a plain scalar YAML 1.1 turned into a
- * non-string, append "`TEXT` was read as ...; quote it" to sb and return 1;
- * else append nothing and return 0. m may be NULL.
+ * non-string, append "`TEXT` was read as ..." (e.g. "`on` was read as the
+ * boolean true") to sb and return 1; else append nothing and return 0.
+ * m may be NULL.
  */
 int describe_surprise(struct strbuf *sb, const json_t *v, const struct ymember *m);
 
 /*
- * Append "must be a string" style explanation of why v is not a string:
- * the surprise when there is one, else "not TYPE" (e.g. "not a number;
+ * For an integer written with a leading zero (0755): append "`0755` was
+ * read as the octal number 493; remove the leading zeros" and return 1;
+ * else append nothing and return 0. m may be NULL.
+ */
+int describe_octal(struct strbuf *sb, const json_t *v, const struct ymember *m);
+
+/*
+ * Append why v is not a string, for "must be a string: ...": the surprise
+ * and "; quote it" when there is one, else "not TYPE" ("not an integer;
  * quote it" for scalars, "not a mapping" otherwise).
  */
 void describe_not_string(struct strbuf *sb, const json_t *v, const struct ymember *m);

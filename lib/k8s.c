@@ -209,3 +209,160 @@ int k8s_parse_quantity(const char *s, double *out)
 	*out = num * scale;
 	return isfinite(*out) ? 0 : -1;
 }
+
+/* [a-z0-9]+ joined by '.', '_', "__" or runs of '-' (one path component of a repository). */
+static int valid_path_component(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t run = 0;
+
+		for (; i < len && is_lower_alnum(s[i]); i++)
+			run++;
+		if (!run)
+			return 0;
+		if (i == len)
+			return 1;
+		if (s[i] == '.' || (s[i] == '_' && (i + 1 >= len || s[i + 1] != '_')))
+			i++;
+		else if (s[i] == '_')
+			i += 2;
+		else if (s[i] == '-')
+			while (i < len && s[i] == '-')
+				i++;
+		else
+			return 0;
+		if (i == len)
+			return 0;
+	}
+	return 0;
+}
+
+/* One label of a registry host: letters, digits and '-', alphanumeric at both ends. */
+static int valid_host_label(const char *s, size_t len)
+{
+	if (!len || !is_alnum(s[0]) || !is_alnum(s[len - 1]))
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!is_alnum(s[i]) && s[i] != '-')
+			return 0;
+	return 1;
+}
+
+/* HOST[:PORT], HOST dot-separated labels. */
+static int valid_domain(const char *s, size_t len)
+{
+	const char *colon = memchr(s, ':', len), *end = colon ? colon : s + len;
+
+	if (colon) {
+		if (colon + 1 == s + len)
+			return 0;
+		for (const char *p = colon + 1; p < s + len; p++)
+			if (*p < '0' || *p > '9')
+				return 0;
+	}
+	for (const char *p = s;;) {
+		const char *dot = memchr(p, '.', (size_t)(end - p));
+
+		if (!valid_host_label(p, (size_t)((dot ? dot : end) - p)))
+			return 0;
+		if (!dot)
+			return 1;
+		p = dot + 1;
+	}
+}
+
+static const char *check_digest(const char *d)
+{
+	const char *colon = strchr(d, ':');
+	size_t hex = 0;
+
+	if (!colon || colon == d)
+		return "has a digest that is not ALGORITHM:HEX (e.g. sha256:...)";
+	for (const char *p = d; p < colon; p++)
+		if (!is_alnum(*p) && !strchr("+._-", *p))
+			return "has a digest with an invalid algorithm";
+	for (const char *p = colon + 1; *p; p++, hex++)
+		if (!strchr("0123456789abcdefABCDEF", *p))
+			return "has a digest that is not hexadecimal";
+	if (hex < 32)
+		return "has a digest shorter than 32 hexadecimal digits";
+	return NULL;
+}
+
+static const char *check_tag(const char *t, size_t len)
+{
+	if (!len)
+		return "has an empty tag after ':'";
+	if (len > 128)
+		return "has a tag longer than 128 characters";
+	if (t[0] == '.' || t[0] == '-')
+		return "has a tag that starts with '.' or '-'";
+	for (size_t i = 0; i < len; i++)
+		if (!is_alnum(t[i]) && !strchr("_.-", t[i]))
+			return "has a tag with characters other than letters, digits, '_', '.' and '-'";
+	return NULL;
+}
+
+/* The first component names a registry when it has a '.' or ':' or is localhost. */
+static int is_registry(const char *s, size_t len)
+{
+	return memchr(s, '.', len) || memchr(s, ':', len) || (len == 9 && !memcmp(s, "localhost", 9));
+}
+
+static const char *check_repository(const char *s, size_t len)
+{
+	const char *p = s, *end = s + len;
+	int first = 1;
+
+	if (!len)
+		return "has no repository name";
+	if (len > 255)
+		return "has a repository name longer than 255 characters";
+	while (p <= end) {
+		const char *slash = memchr(p, '/', (size_t)(end - p));
+		size_t n = slash ? (size_t)(slash - p) : (size_t)(end - p);
+		int registry = first && slash && is_registry(p, n);
+
+		if (registry ? !valid_domain(p, n) : !valid_path_component(p, n)) {
+			for (size_t i = 0; !registry && i < n; i++)
+				if (p[i] >= 'A' && p[i] <= 'Z')
+					return "must have a lower-case repository name";
+			return registry ? "has an invalid registry host" : "has an invalid repository name";
+		}
+		first = 0;
+		if (!slash)
+			break;
+		p = slash + 1;
+	}
+	return NULL;
+}
+
+const char *k8s_parse_image(const char *s, struct k8s_image *out)
+{
+	const char *at = strchr(s, '@');
+	size_t len = at ? (size_t)(at - s) : strlen(s);
+	const char *slash = NULL, *colon = NULL, *why;
+
+	memset(out, 0, sizeof(*out));
+	if (at && (why = check_digest(at + 1)))
+		return why;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '/')
+			slash = s + i;
+		else if (s[i] == ':')
+			colon = s + i;
+	}
+	if (colon && slash && colon < slash)
+		colon = NULL; /* a registry port, not a tag */
+	out->name_len = colon ? (size_t)(colon - s) : len;
+	if (colon) {
+		out->tag = colon + 1;
+		out->tag_len = len - out->name_len - 1;
+		if ((why = check_tag(out->tag, out->tag_len)))
+			return why;
+	}
+	out->digest = at ? at + 1 : NULL;
+	return check_repository(s, out->name_len);
+}

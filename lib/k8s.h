@@ -10,6 +10,8 @@
 #ifndef GITD_K8S_H
 #define GITD_K8S_H
 
+#include <stddef.h>
+
 /* RFC 1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 (namespaces, app names). */
 const char *k8s_check_dns_label(const char *s);
 /* RFC 1035 label: an RFC 1123 label starting with a letter (Service names). */
@@ -22,6 +24,20 @@ const char *k8s_check_path_segment(const char *s);
 const char *k8s_check_qualified_name(const char *s);
 /* Label values: empty or at most 63 of [A-Za-z0-9_.-], alphanumeric at both ends. */
 const char *k8s_check_label_value(const char *s);
+
+/* An image reference split into its parts, pointing into the parsed string. */
+struct k8s_image {
+	size_t name_len;    /* the repository, with its registry: s[0, name_len) */
+	const char *tag;    /* after ':', or NULL */
+	size_t tag_len;
+	const char *digest; /* after '@' ("sha256:..."), or NULL; runs to the end */
+};
+
+/*
+ * Split an image reference ([REGISTRY/]PATH[:TAG][@DIGEST], as the
+ * container runtimes read it) into *out. NULL when valid, else a reason.
+ */
+const char *k8s_parse_image(const char *s, struct k8s_image *out);
 
 /*
  * Parse a quantity ("250m", "1.5Gi", "128974848", "129e6") into *out, in

@@ -236,8 +236,12 @@ START_TEST(test_listen_and_metrics)
 	ck_assert_str_eq(config_listen(cfg), "[::1]:2222");
 	ck_assert_str_eq(config_metrics_listen(cfg), "127.0.0.1:9522");
 	config_free(cfg);
-	cfg = accepted("metrics_listen: off\n");
+	cfg = accepted("metrics_listen: off\nschemas: ~\n");
 	ck_assert_str_eq(config_metrics_listen(cfg), "");
+	ck_assert_ptr_null(config_schemas_dir(cfg));
+	config_free(cfg);
+	cfg = accepted("schemas: /srv/schemas\n");
+	ck_assert_str_eq(config_schemas_dir(cfg), "/srv/schemas");
 	config_free(cfg);
 
 	ck_refused("listen: 2222\nmetrics_listen: localhost:99999\n",
