@@ -7,26 +7,39 @@
  * ~/null/empty are null, 0755 is octal 493, 0x1F hex, 0b101 binary,
  * 1_000 is 1000, 1.5/1e3/.inf/.nan floats (inf and nan, which JSON cannot
  * hold, are errors). Quoted scalars and explicit !!str are always strings.
- * Mapping keys become strings (a bool key `on:` becomes "true"), as
- * sigs.k8s.io/yaml does. A plain scalar whose meaning differs between YAML
- * 1.1 and what a person likely meant (yes/no/on/off/y/n, leading-zero
- * octal, underscores) keeps its source text so validators can explain it:
- * see ymember()->source.
+ * The exact rules, and what happens to integers beyond 64 bits, are in
+ * yamlscalar.h. A float with an integral value (1.0, 1e3) becomes a JSON
+ * integer, as in the JSON sigs.k8s.io/yaml hands to Kubernetes.
+ * Mapping keys become strings (a bool key `on:` becomes "true", 1.0 becomes
+ * "1"), as sigs.k8s.io/yaml does; a null key is an error. A plain scalar
+ * whose meaning differs between YAML 1.1 and what a person likely meant
+ * (yes/no/on/off/y/n, leading-zero octal, underscores) keeps its source text
+ * so validators can explain it: see ymember()->source.
+ *
+ * Merge keys work as in go-yaml v2: `<<: *base` or `<<: [*a, *b]` (earlier
+ * sources win) sets the members in document order, so keys after the <<
+ * override it, and a key before it is overridden (with a warning, since
+ * the YAML merge spec says otherwise). A key written twice is an error.
  *
  * Errors (each a diag with file:line:col, rule "yaml"): syntax errors,
- * duplicate mapping keys, unknown tags, merge keys (<<) are supported,
- * alias expansion beyond limits->max_nodes (billion laughs), nesting beyond
+ * duplicate mapping keys, unknown or unsupported tags, alias expansion
+ * beyond limits->max_nodes or beyond go-yaml's "excessive aliasing" ratio
+ * (billion laughs; refused before the copies are made), nesting beyond
  * limits->max_depth, input beyond limits->max_bytes, NUL bytes, invalid
- * UTF-8. Empty documents (only comments, or a bare ---) are dropped.
+ * UTF-8, control characters. Documents that are empty, only comments, a
+ * bare --- or null are dropped, as kubectl skips them.
  *
  * Aliases are expanded by deep copy, so the values may be modified freely;
- * copies answer position queries with the anchored node's positions.
+ * copies answer position queries with the anchored node's positions, and
+ * merged members with the positions of the mapping they came from.
  *
  * Positions are looked up by (container, key) or (container, index), because
  * jansson shares true/false/null between all uses. A struct ydoc holds a
  * reference on every container it maps, so the pointers stay valid and
  * unique as long as the ydoc lives, even if the caller drops its own
- * references or modifies the documents.
+ * references or modifies the documents. A member added later has no
+ * position; inserting or removing sequence items shifts what an index
+ * answers. Columns count characters, not bytes.
  */
 #ifndef GITD_YAMLLOAD_H
 #define GITD_YAMLLOAD_H
@@ -44,8 +57,8 @@ struct ypos {
 
 struct ylimits {
 	size_t max_bytes;   /* refuse input longer than this */
-	unsigned max_depth; /* nesting of mappings and sequences */
-	size_t max_nodes;   /* nodes in a document after alias expansion */
+	unsigned max_depth; /* nesting of mappings and sequences; at most 1000 */
+	size_t max_nodes;   /* nodes (keys included) in the whole stream after alias expansion */
 };
 
 /* 1.5 MiB (Kubernetes' object size limit), depth 100, 1,000,000 nodes. */
@@ -63,15 +76,19 @@ struct ymember {
 	 * octal with a leading 0, digits with _): the text as written; else NULL.
 	 */
 	const char *source;
-	/* Same for the key: the key as written when a non-string key was turned into a string. */
+	/*
+	 * For a key that was not a string (on, 1.0, 0x10, True): the key as
+	 * written, when the string it became differs from it; else NULL.
+	 */
 	const char *key_source;
 };
 
 /*
  * Parse buf (len bytes, need not be NUL-terminated) as the file named file
  * (used only in messages). On success *out holds every non-empty document
- * and 0 is returned; on failure -1 is returned, *out is NULL and at least one
- * error was added to d. limits NULL means YLIMITS_DEFAULT.
+ * and 0 is returned (d may have gained warnings); on failure -1 is
+ * returned, *out is NULL and at least one error was added to d. limits
+ * NULL means YLIMITS_DEFAULT.
  */
 int ydoc_load(struct ydoc **out, const char *file, const char *buf, size_t len,
 	      const struct ylimits *limits, struct diags *d);
