@@ -47,6 +47,27 @@ static void base64(struct strbuf *out, const unsigned char *s, size_t len)
 	}
 }
 
+/*
+ * Base64 as kustomize's generators write it (kyaml's encodeBase64): when
+ * the encoding reaches 70 characters it is cut into lines of 70, each
+ * ending in a newline, and the hash covers that text.
+ */
+static void base64_lines(struct strbuf *out, const unsigned char *s, size_t len)
+{
+	struct strbuf flat = STRBUF_INIT;
+
+	base64(&flat, s, len);
+	if (flat.len < 70) {
+		strbuf_add(out, flat.buf, flat.len);
+	} else {
+		for (size_t i = 0; i < flat.len; i += 70) {
+			strbuf_add(out, flat.buf + i, flat.len - i < 70 ? flat.len - i : 70);
+			strbuf_addch(out, '\n');
+		}
+	}
+	strbuf_release(&flat);
+}
+
 /* Length of the UTF-8 sequence at s (of n bytes), or 0 when it is not valid UTF-8. */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
@@ -245,7 +266,7 @@ static int add_pair(struct octx *c, struct generator *g, const char *key, const 
 		json_object_set_new(g->data, key, json_stringn(val, len));
 		return 0;
 	}
-	base64(&b64, (const unsigned char *)val, len);
+	base64_lines(&b64, (const unsigned char *)val, len);
 	json_object_set_new(secret ? g->data : g->binary, key, json_string(b64.buf));
 	strbuf_release(&b64);
 	return 0;

@@ -11,6 +11,12 @@ if [ $# -eq 0 ]; then
 	set -- $(ls -d */ | tr -d /)
 fi
 for c in "$@"; do
-	kubectl kustomize "$c/overlay" > "$c/expected.yaml"
+	kubectl kustomize "$c/overlay" > "$c/expected.yaml.new" 2> "$c/stderr.new" || {
+		cat "$c/stderr.new" >&2
+		rm -f "$c/expected.yaml.new" "$c/stderr.new"
+		exit 1
+	}
+	rm -f "$c/stderr.new"
+	mv "$c/expected.yaml.new" "$c/expected.yaml"
 	echo "$c: $(grep -c '^kind:' "$c/expected.yaml") objects"
 done
