@@ -71,7 +71,8 @@ $(B)/libdaemon.a: $(DAEMON_OBJ)
 $(B)/librender.a: $(RENDER_OBJ)
 	@rm -f $@; ar rcs $@ $^
 
-# Unit tests and fuzzers reach into every module.
+# The hooks call the renderer's validator; unit tests and fuzzers reach into every module.
+$(B)/hooks/%.o: ALL_CFLAGS += -Irenderer
 $(B)/tests/unit/%.o: ALL_CFLAGS += -Igitd -Irenderer -Ihooks
 
 ARCHIVES = $(B)/libdaemon.a $(B)/librender.a $(B)/libcommon.a

@@ -6,10 +6,14 @@
  *
  *   - the refs: rules of access.yaml (who may create or move a ref);
  *   - that deletions and non-fast-forward updates come from a repo admin;
- *   - for the admin repo, that the pushed tree is a valid admin state.
+ *   - for the admin repo, that the pushed tree is a valid admin state;
+ *   - for an app repo, the manifests of every commit a ref deploys (a ref
+ *     matching an environment of gitd.yaml, and the default branch),
+ *     read straight from the object database (renderer/validate.h).
  *
  * Every problem of the push is printed, then a one-line summary.
  */
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,10 +22,12 @@
 
 #include "access.h"
 #include "adminrepo.h"
+#include "config.h"
 #include "diag.h"
 #include "hookinput.h"
 #include "strbuf.h"
 #include "util.h"
+#include "validate.h"
 #include "banned.h"
 
 struct push {
@@ -30,7 +36,11 @@ struct push {
 	const char *user;
 	git_repository *repo;
 	struct admin_state *admin;
+	struct gitd_config *cfg;
 	struct diags *d;
+	struct validate_stats stats; /* of the app validations, for the summary */
+	git_oid *validated;          /* commits already validated in this push */
+	size_t validated_nr, validated_alloc;
 };
 
 
@@ -91,14 +101,58 @@ static void check_admin_push(struct push *p, const struct ref_update *u)
 	git_commit_free(commit);
 }
 
-static void print_summary(const struct diags *d)
+/* 1 if ref deploys somewhere: the default branch, or an environment's ref pattern. */
+static int ref_deploys(const struct push *p, const char *ref)
 {
-	size_t errors = diags_count(d, DIAG_ERROR), warnings = diags_count(d, DIAG_WARNING);
+	for (size_t i = 0; i < config_env_count(p->cfg); i++)
+		if (!fnmatch(config_env(p->cfg, i)->ref, ref, 0))
+			return 1;
+	return !strcmp(ref, "refs/heads/main");
+}
 
-	diags_print(d, stderr);
-	if (errors)
-		fprintf(stderr, "gitd: push refused: %zu error%s, %zu warning%s\n", errors,
-			errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s");
+/* Validate the manifests of the commit u brings, once per commit. */
+static void check_app_push(struct push *p, const struct ref_update *u)
+{
+	struct validate_stats st = { 0, 0 };
+	char hex[GIT_OID_HEXSZ + 1];
+
+	if (git_oid_is_zero(&u->new_oid) || !ref_deploys(p, u->ref))
+		return;
+	for (size_t i = 0; i < p->validated_nr; i++)
+		if (git_oid_equal(&p->validated[i], &u->new_oid))
+			return;
+	ALLOC_GROW(p->validated, p->validated_nr + 1, p->validated_alloc);
+	git_oid_cpy(&p->validated[p->validated_nr++], &u->new_oid);
+	git_oid_tostr(hex, sizeof(hex), &u->new_oid);
+	validate_commit(&st, p->d, git_repository_path(p->repo), getenv("GIT_QUARANTINE_PATH"), hex,
+			p->cfg, p->repo_name, NULL);
+	p->stats.files += st.files;
+	p->stats.is_app |= st.is_app;
+}
+
+static void print_summary(const struct push *p)
+{
+	size_t errors = diags_count(p->d, DIAG_ERROR);
+	struct strbuf line = STRBUF_INIT;
+
+	diags_print(p->d, stderr);
+	if (p->validated_nr || errors) {
+		validate_format_summary(&line, p->d, &p->stats);
+		fprintf(stderr, "gitd: %s%s\n", errors ? "push refused: " : "", line.buf);
+	}
+	strbuf_release(&line);
+}
+
+static struct gitd_config *load_config(const char *data_dir, struct diags *d)
+{
+	char *path = xstrfmt("%s/gitd.yaml", data_dir);
+	struct gitd_config *cfg = NULL;
+
+	if (config_load(&cfg, path, d) < 0)
+		diags_add(d, DIAG_ERROR, "", 0, 0, "config",
+			  "the server's gitd.yaml is invalid; an operator must run `gitd check-config`");
+	free(path);
+	return cfg;
 }
 
 static const char *need_env(const char *name)
@@ -135,17 +189,22 @@ int main(int argc, char **argv)
 		diags_add(p.d, DIAG_ERROR, "", 0, 0, "admin-state",
 			  "the admin repo is unreadable; an operator must check the server log");
 	free(admin_path);
-	for (size_t i = 0; p.admin && i < nr; i++) {
+	p.cfg = load_config(p.data_dir, p.d);
+	for (size_t i = 0; p.admin && p.cfg && i < nr; i++) {
 		check_access(&p, &updates[i]);
 		if (!strcmp(p.repo_name, "gitd-admin"))
 			check_admin_push(&p, &updates[i]);
+		else
+			check_app_push(&p, &updates[i]);
 	}
 report:
 	diags_sort(p.d);
-	print_summary(p.d);
+	print_summary(&p);
 	rc = diags_count(p.d, DIAG_ERROR) ? 1 : 0;
 	hookinput_free(updates, nr);
 	admin_state_free(p.admin);
+	config_free(p.cfg);
+	free(p.validated);
 	git_repository_free(p.repo);
 	diags_free(p.d);
 	git_libgit2_shutdown();
