@@ -8,12 +8,15 @@
 #include <jansson.h>
 
 #include "access.h"
+#include "config.h"
 #include "adminrepo.h"
 #include "identity.h"
 #include "log.h"
+#include "queue.h"
 #include "pubkey.h"
 #include "reponame.h"
 #include "repos.h"
+#include "state.h"
 #include "util.h"
 #include "banned.h"
 
@@ -21,6 +24,7 @@ enum who_may {
 	ANYONE,
 	SERVER_ADMIN,
 	SELF_OR_ADMIN, /* the user named by the first argument (default: yourself), or an admin */
+	REPO_READER,   /* whoever may read the repository named by the first argument */
 };
 
 struct cmd {
@@ -57,6 +61,8 @@ static int cmd_key_remove(struct cmd *c);
 static int cmd_key_list(struct cmd *c);
 static int cmd_perm_set(struct cmd *c);
 static int cmd_perm_list(struct cmd *c);
+static int cmd_status(struct cmd *c);
+static int cmd_logs(struct cmd *c);
 
 static const struct admin_command commands[] = {
 	{ "whoami", "", "your user name and key fingerprint", 0, 0, ANYONE, 0, cmd_whoami },
@@ -72,6 +78,8 @@ static const struct admin_command commands[] = {
 	{ "key list", "[NAME]", "a user's keys (default: yours)", 0, 1, SELF_OR_ADMIN, 0, cmd_key_list },
 	{ "perm set", "REPO USER none|read|write|admin", "set a user's permission on a repository", 3, 3, SERVER_ADMIN, 0, cmd_perm_set },
 	{ "perm list", "REPO", "who may do what on a repository", 1, 1, SERVER_ADMIN, 0, cmd_perm_list },
+	{ "status", "APP", "what each environment runs, and when it was deployed", 1, 1, REPO_READER, 0, cmd_status },
+	{ "logs", "APP [JOB]", "an app's recent jobs, or one job's log", 1, 2, REPO_READER, 0, cmd_logs },
 };
 
 /* ---- helpers ---- */
@@ -644,6 +652,95 @@ static int cmd_perm_list(struct cmd *c)
 	return 0;
 }
 
+/* ---- status, logs ---- */
+
+static const char *short_sha(const json_t *obj, const char *key)
+{
+	static char buf[8];
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	snprintf(buf, sizeof(buf), "%.7s", s ? s : "-");
+	return buf;
+}
+
+static int cmd_status(struct cmd *c)
+{
+	json_t *state = state_load(c->ctx->data_dir, c->args[0]);
+	json_t *envs = json_object_get(state, "envs");
+
+	if (c->json) {
+		print_json(c, json_incref(envs));
+	} else if (!json_object_size(envs)) {
+		strbuf_addf(c->out, "%s has not been deployed yet\n", c->args[0]);
+	} else {
+		strbuf_addf(c->out, "%-12s %-8s %-8s %-8s %-6s %s\n", "ENVIRONMENT", "STATUS", "COMMIT",
+			    "DEPLOY", "JOB", "TIME");
+		for (size_t i = 0; i < config_env_count(c->ctx->cfg); i++) {
+			const char *name = config_env(c->ctx->cfg, i)->name;
+			const json_t *e = json_object_get(envs, name);
+			char commit[8];
+
+			if (!e)
+				continue;
+			snprintf(commit, sizeof(commit), "%s", short_sha(e, "commit"));
+			strbuf_addf(c->out, "%-12s %-8s %-8s %-8s %-6" JSON_INTEGER_FORMAT " %s\n", name,
+				    json_string_value(json_object_get(e, "status")), commit,
+				    short_sha(e, "deploy_commit"), json_integer_value(json_object_get(e, "job")),
+				    json_string_value(json_object_get(e, "time")));
+		}
+	}
+	json_decref(state);
+	return 0;
+}
+
+static int print_log(struct cmd *c, const char *repo, const char *id_arg)
+{
+	struct strbuf log;
+	unsigned long id;
+	char *path;
+	int rc = 0;
+
+	if (parse_uint(id_arg, 1UL << 40, &id) < 0)
+		return fail(c, "'%s' is not a job number; see `logs %s`", id_arg, repo);
+	path = job_log_path(c->ctx->data_dir, repo, id);
+	strbuf_init_capped(&log, 4 << 20);
+	if (strbuf_read_file(&log, path) < 0 && !log.len)
+		rc = fail(c, "%s has no job %lu", repo, id);
+	else if (c->json)
+		print_json(c, json_pack("{s:I, s:s%}", "job", (json_int_t)id, "log", log.buf, log.len));
+	else
+		strbuf_addbuf(c->out, &log);
+	strbuf_release(&log);
+	free(path);
+	return rc;
+}
+
+static int cmd_logs(struct cmd *c)
+{
+	json_t *jobs;
+	size_t i;
+	const json_t *job;
+
+	if (c->nargs == 2)
+		return print_log(c, c->args[0], c->args[1]);
+	jobs = queue_list(c->ctx->data_dir, c->args[0], 20);
+	if (c->json) {
+		print_json(c, jobs);
+		return 0;
+	}
+	json_array_foreach(jobs, i, job) {
+		strbuf_addf(c->out, "%-6" JSON_INTEGER_FORMAT " %-8s %s %-12s %s\n",
+			    json_integer_value(json_object_get(job, "id")),
+			    json_string_value(json_object_get(job, "status")),
+			    json_string_value(json_object_get(job, "created")),
+			    json_string_value(json_object_get(job, "pusher")),
+			    json_string_value(json_object_get(job, "message")) ?
+				    json_string_value(json_object_get(job, "message")) : "");
+	}
+	json_decref(jobs);
+	return 0;
+}
+
 /* ---- dispatch ---- */
 
 /* The table entry for words ("repo create ..." or "whoami ..."); *used: words it took. */
@@ -690,6 +787,13 @@ static int allowed(const struct cmd *c, const struct admin_command *ac)
 		return is_admin(c);
 	case SELF_OR_ADMIN:
 		return is_admin(c) || !c->nargs || !strcmp(c->args[0], c->ctx->who->user);
+	case REPO_READER: {
+		struct strbuf scratch = STRBUF_INIT;
+		int valid = reponame_check(c->args[0], &scratch) == 0; /* it becomes a path */
+
+		strbuf_release(&scratch);
+		return valid && identity_perm(c->ctx->admin, c->ctx->who->user, c->args[0]) >= ACCESS_READ;
+	}
 	}
 	return 0;
 }
@@ -758,6 +862,11 @@ int admincmd_run(const struct admincmd_ctx *ctx, const struct strvec *words,
 	}
 	if (!ctx->admin) {
 		rc = fail(&c, "%s", "the admin repository is unreadable; an operator must check the server log");
+		goto cleanup;
+	}
+	if (ac->who == REPO_READER && !allowed(&c, ac)) {
+		/* the same answer as for an unknown repository: names do not leak */
+		rc = fail(&c, "repository '%s' not found, or you do not have access to it", c.args[0]);
 		goto cleanup;
 	}
 	if (!allowed(&c, ac)) {
