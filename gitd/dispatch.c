@@ -7,6 +7,7 @@
 #include "gitserve.h"
 #include "identity.h"
 #include "log.h"
+#include "metrics.h"
 #include "strbuf.h"
 #include "strvec.h"
 #include "util.h"
@@ -62,6 +63,7 @@ static int run_admin(const struct dispatch_ctx *ctx, const struct strvec *words)
 	} else {
 		status = admincmd_run(&actx, words, &in, &out, &err);
 	}
+	metrics_inc(M_COMMANDS);
 	log_event(LOG_INFO, "command", "user", ctx->who->user, "command", words->v[0],
 		  "status", status ? "failed" : "ok", NULL);
 	if (write_all(ctx->ch, &out, 0) < 0 || write_all(ctx->ch, &err, 1) < 0)

@@ -9,6 +9,7 @@
 #include "dispatch.h"
 #include "identity.h"
 #include "log.h"
+#include "metrics.h"
 #include "reponame.h"
 #include "repos.h"
 #include "spawn.h"
@@ -89,14 +90,17 @@ int gitserve_run(const struct dispatch_ctx *ctx, enum git_service service, const
 	int status;
 
 	if (reponame_normalize(&name, arg, &err) < 0) {
+		metrics_inc(M_REFUSED);
 		status = refuse(ctx, "invalid repository name: %s", err.buf);
 		goto cleanup;
 	}
 	status = authorize(ctx, service, name);
 	log_event(LOG_INFO, git_service_name(service), "user", ctx->who->user, "repo", name,
 		  "result", status ? "refused" : "ok", NULL);
-	if (status)
+	if (status) {
+		metrics_inc(M_REFUSED);
 		goto cleanup;
+	}
 	/* git subcommand form, so no git-* program has to be on PATH */
 	strvec_pushl(&c.argv, "git", git_service_name(service) + 4, NULL);
 	if (service == GIT_SERVICE_UPLOAD_PACK)
@@ -108,6 +112,10 @@ int gitserve_run(const struct dispatch_ctx *ctx, enum git_service service, const
 	status = bridge_run(ctx->ssh, ctx->ev, ctx->ch, &c, &limits);
 	log_event(LOG_INFO, "git-exit", "user", ctx->who->user, "repo", name,
 		  "status", status < 0 ? "disconnected" : status ? "failed" : "ok", NULL);
+	if (service == GIT_SERVICE_RECEIVE_PACK)
+		metrics_inc(status ? M_PUSH_FAILED : M_PUSH_OK);
+	else
+		metrics_inc(status ? M_FETCH_FAILED : M_FETCH_OK);
 	if (status == 0 && service == GIT_SERVICE_RECEIVE_PACK && !strcmp(name, ADMIN_REPO))
 		identity_sync_repos(ctx->data_dir);
 cleanup:

@@ -19,7 +19,10 @@
 
 #include "config.h"
 #include "hostkeys.h"
+#include "listen.h"
 #include "log.h"
+#include "metrics.h"
+#include "notify.h"
 #include "repos.h"
 #include "session.h"
 #include "strbuf.h"
@@ -45,6 +48,7 @@ struct server {
 	ssh_bind bind;
 	int listen_fd;
 	int signal_fd;
+	int metrics_fd; /* Prometheus scrapes, or -1 */
 	struct conn *conns;
 	size_t nr, alloc;
 	int draining;
@@ -80,44 +84,6 @@ static char *own_bin_dir(void)
 	if (slash)
 		*slash = '\0';
 	return xstrdup(path);
-}
-
-/* Split "HOST:PORT" or "[V6]:PORT" and bind a listening socket. */
-static int open_listener(const char *listen_addr, struct strbuf *err)
-{
-	struct addrinfo hints = { 0 }, *ai = NULL;
-	char *host = xstrdup(listen_addr), *port = strrchr(host, ':');
-	int fd = -1, one = 1, rc;
-
-	if (!port) {
-		strbuf_addf(err, "listen address '%s' is not HOST:PORT", listen_addr);
-		goto cleanup;
-	}
-	*port++ = '\0';
-	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-		memmove(host, host + 1, strlen(host));
-		host[strlen(host) - 1] = '\0';
-	}
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	rc = getaddrinfo(*host ? host : NULL, port, &hints, &ai);
-	if (rc) {
-		strbuf_addf(err, "cannot resolve '%s': %s", listen_addr, gai_strerror(rc));
-		goto cleanup;
-	}
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 512) < 0) {
-		strbuf_addf(err, "cannot listen on %s: %s", listen_addr, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
-	}
-cleanup:
-	if (ai)
-		freeaddrinfo(ai);
-	free(host);
-	return fd;
 }
 
 static void describe_address(char *out, size_t outlen, const struct sockaddr_storage *ss, int with_port)
@@ -196,6 +162,7 @@ static int evict_stalled(struct server *srv, const char *source)
 	if (!oldest)
 		return -1;
 	log_event(LOG_INFO, "evicted-unauthenticated", "peer", oldest->source, NULL);
+	metrics_inc(M_CONNECTIONS_EVICTED);
 	kill(oldest->pid, SIGKILL);
 	close(oldest->startup_fd);
 	oldest->startup_fd = -1;
@@ -230,6 +197,8 @@ static void __attribute__((noreturn)) run_child(struct server *srv, int fd, int 
 
 	close(srv->listen_fd);
 	close(srv->signal_fd);
+	if (srv->metrics_fd >= 0)
+		close(srv->metrics_fd);
 	for (size_t i = 0; i < srv->nr; i++)
 		if (srv->conns[i].startup_fd >= 0)
 			close(srv->conns[i].startup_fd);
@@ -256,6 +225,7 @@ static void accept_one(struct server *srv)
 	describe_address(peer, sizeof(peer), &ss, 1);
 	if (admit(srv, source) < 0) {
 		log_event(LOG_WARN, "connection-refused", "peer", peer, "reason", "max_connections", NULL);
+		metrics_inc(M_CONNECTIONS_REFUSED);
 		close(fd);
 		return;
 	}
@@ -276,6 +246,7 @@ static void accept_one(struct server *srv)
 		close(pipefd[0]);
 		return;
 	}
+	metrics_inc(M_CONNECTIONS);
 	ALLOC_GROW(srv->conns, srv->nr + 1, srv->alloc);
 	srv->conns[srv->nr].pid = pid;
 	srv->conns[srv->nr].startup_fd = pipefd[0];
@@ -309,10 +280,12 @@ static void reload_config(struct server *srv)
 		log_event(LOG_ERROR, "reload-failed", "reason", "gitd.yaml has errors; keeping the old config", NULL);
 		return;
 	}
+	notify_systemd("RELOADING=1");
 	config_free(srv->cfg);
 	srv->cfg = cfg;
 	log_set_format(config_log_format(cfg));
 	log_event(LOG_INFO, "reloaded", NULL);
+	notify_systemd("READY=1");
 }
 
 static void start_drain(struct server *srv)
@@ -321,6 +294,7 @@ static void start_drain(struct server *srv)
 		return;
 	srv->draining = 1;
 	srv->drain_deadline = now_ms() + DRAIN_SECONDS * 1000;
+	notify_systemd("STOPPING=1");
 	close(srv->listen_fd);
 	srv->listen_fd = -1;
 	for (size_t i = 0; i < srv->nr; i++)
@@ -363,17 +337,33 @@ static void check_startups(struct server *srv, const struct pollfd *p, size_t np
 			kill(srv->conns[j].pid, SIGKILL);
 }
 
+static void serve_metrics(struct server *srv)
+{
+	struct metrics_gauges g = {
+		.connections = live_connections(srv),
+		.unauthenticated = count_unauthenticated(srv, NULL),
+	};
+
+	metrics_serve(srv->metrics_fd, &g);
+}
+
+/* Work still running, which a drain lets finish. */
+static int busy(const struct server *srv)
+{
+	return srv->nr != 0;
+}
+
 static void serve_loop(struct server *srv)
 {
 	struct pollfd *p = NULL;
 	size_t palloc = 0;
 
-	while (!srv->draining || (srv->nr && now_ms() < srv->drain_deadline)) {
+	while (!srv->draining || (busy(srv) && now_ms() < srv->drain_deadline)) {
 		size_t np = 0;
-
-		ALLOC_GROW(p, srv->nr + 2, palloc);
+		ALLOC_GROW(p, srv->nr + 3, palloc);
 		p[np++] = (struct pollfd){ srv->signal_fd, POLLIN, 0 };
 		p[np++] = (struct pollfd){ srv->listen_fd, POLLIN, 0 };
+		p[np++] = (struct pollfd){ srv->metrics_fd, POLLIN, 0 };
 		for (size_t i = 0; i < srv->nr; i++)
 			if (srv->conns[i].startup_fd >= 0)
 				p[np++] = (struct pollfd){ srv->conns[i].startup_fd, POLLIN, 0 };
@@ -382,9 +372,11 @@ static void serve_loop(struct server *srv)
 		if (p[0].revents)
 			handle_signal(srv);
 		/* before accepting: a new connection may reuse a descriptor number polled here */
-		check_startups(srv, p + 2, np - 2);
+		check_startups(srv, p + 3, np - 3);
 		if (!srv->draining && p[1].revents)
 			accept_one(srv);
+		if (p[2].revents)
+			serve_metrics(srv);
 	}
 	for (size_t i = 0; i < srv->nr; i++)
 		kill(srv->conns[i].pid, SIGTERM);
@@ -410,8 +402,12 @@ static int server_setup(struct server *srv, struct strbuf *err)
 	srv->bind = ssh_bind_new();
 	if (!srv->bind || hostkeys_load(srv->bind, srv->opts->data_dir, err) < 0)
 		return -1;
-	srv->listen_fd = open_listener(srv->opts->listen ? srv->opts->listen : config_listen(srv->cfg), err);
+	srv->listen_fd = listen_tcp(srv->opts->listen ? srv->opts->listen : config_listen(srv->cfg), err);
 	if (srv->listen_fd < 0)
+		return -1;
+	metrics_init();
+	if (*config_metrics_listen(srv->cfg) &&
+	    (srv->metrics_fd = metrics_listen(config_metrics_listen(srv->cfg), err)) < 0)
 		return -1;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -426,7 +422,7 @@ static int server_setup(struct server *srv, struct strbuf *err)
 
 int server_run(const struct server_opts *opts)
 {
-	struct server srv = { .opts = opts, .listen_fd = -1, .signal_fd = -1 };
+	struct server srv = { .opts = opts, .listen_fd = -1, .signal_fd = -1, .metrics_fd = -1 };
 	struct strbuf err = STRBUF_INIT;
 	int rc = 1;
 
@@ -435,6 +431,7 @@ int server_run(const struct server_opts *opts)
 		goto cleanup;
 	}
 	log_listening(srv.listen_fd);
+	notify_systemd("READY=1");
 	serve_loop(&srv);
 	log_event(LOG_INFO, "stopped", NULL);
 	rc = 0;
@@ -443,6 +440,8 @@ cleanup:
 		close(srv.listen_fd);
 	if (srv.signal_fd >= 0)
 		close(srv.signal_fd);
+	if (srv.metrics_fd >= 0)
+		close(srv.metrics_fd);
 	if (srv.bind)
 		ssh_bind_free(srv.bind);
 	config_free(srv.cfg);

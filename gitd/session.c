@@ -14,6 +14,7 @@
 #include "dispatch.h"
 #include "identity.h"
 #include "log.h"
+#include "metrics.h"
 #include "strbuf.h"
 #include "strvec.h"
 #include "util.h"
@@ -65,8 +66,8 @@ static int on_auth_pubkey(ssh_session ssh, const char *user, struct ssh_key_stru
 		return SSH_AUTH_DENIED;
 	known = s->admin ? admin_state_find_key(s->admin, key) : NULL;
 	if (!known) {
-		if (state == SSH_PUBLICKEY_STATE_VALID)
-			log_event(LOG_INFO, "auth", "peer", s->opts->peer, "result", "unknown-key", NULL);
+		log_event(LOG_INFO, "auth", "peer", s->opts->peer, "result", "unknown-key", NULL);
+		metrics_inc(M_AUTH_FAILED);
 		return SSH_AUTH_DENIED;
 	}
 	if (state == SSH_PUBLICKEY_STATE_NONE)
@@ -77,6 +78,7 @@ static int on_auth_pubkey(ssh_session ssh, const char *user, struct ssh_key_stru
 	s->who.fingerprint = xstrdup(known->fingerprint);
 	log_event(LOG_INFO, "auth", "peer", s->opts->peer, "user", known->owner, "key",
 		  known->fingerprint, "result", "ok", NULL);
+	metrics_inc(M_AUTH_OK);
 	notify_parent_authenticated(s);
 	return SSH_AUTH_SUCCESS;
 }

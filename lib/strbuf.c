@@ -96,6 +96,11 @@ int strbuf_addstr(struct strbuf *sb, const char *s)
 	return strbuf_add(sb, s, strlen(s));
 }
 
+int strbuf_addbuf(struct strbuf *sb, const struct strbuf *other)
+{
+	return strbuf_add(sb, other->buf, other->len);
+}
+
 int strbuf_addch(struct strbuf *sb, int c)
 {
 	char ch = (char)c;

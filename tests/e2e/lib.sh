@@ -47,7 +47,8 @@ start_gitd() {
 			{ cat "$T/init.log"; exit 1; }
 	fi
 	: >"$T/gitd.log"
-	"$BIN/gitd" serve --data "$DATA" --listen 127.0.0.1:0 2>>"$T/gitd.log" &
+	# a session of its own, so crash_gitd can kill it with every process it forked
+	setsid "$BIN/gitd" serve --data "$DATA" --listen 127.0.0.1:0 2>>"$T/gitd.log" &
 	GITD_PID=$!
 	for _ in $(seq 100); do
 		PORT=$(sed -n 's/.*listening address=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$T/gitd.log" | tail -1)
@@ -66,6 +67,13 @@ stop_gitd() {
 		wait "$GITD_PID" 2>/dev/null
 		GITD_PID=
 	fi
+}
+
+# kill -9 gitd and everything it forked (connections, jobs), as a power cut would.
+crash_gitd() {
+	kill -9 -- "-$GITD_PID" 2>/dev/null
+	wait "$GITD_PID" 2>/dev/null
+	GITD_PID=
 }
 
 # The ssh command line for user NAME (their key only, host key verified).
