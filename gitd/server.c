@@ -430,7 +430,7 @@ static int server_setup(struct server *srv, struct strbuf *err)
 	if (srv->listen_fd < 0)
 		return -1;
 	metrics_init();
-	if (config_metrics_listen(srv->cfg) &&
+	if (*config_metrics_listen(srv->cfg) &&
 	    (srv->metrics_fd = metrics_listen(config_metrics_listen(srv->cfg), err)) < 0)
 		return -1;
 	sigemptyset(&mask);

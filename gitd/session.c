@@ -66,10 +66,8 @@ static int on_auth_pubkey(ssh_session ssh, const char *user, struct ssh_key_stru
 		return SSH_AUTH_DENIED;
 	known = s->admin ? admin_state_find_key(s->admin, key) : NULL;
 	if (!known) {
-		if (state == SSH_PUBLICKEY_STATE_VALID) {
-			log_event(LOG_INFO, "auth", "peer", s->opts->peer, "result", "unknown-key", NULL);
-			metrics_inc(M_AUTH_FAILED);
-		}
+		log_event(LOG_INFO, "auth", "peer", s->opts->peer, "result", "unknown-key", NULL);
+		metrics_inc(M_AUTH_FAILED);
 		return SSH_AUTH_DENIED;
 	}
 	if (state == SSH_PUBLICKEY_STATE_NONE)

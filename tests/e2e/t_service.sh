@@ -1,0 +1,54 @@
+# Running as a service: metrics, SIGHUP reload, SIGTERM drain.
+. "$(dirname "$0")/lib.sh"
+
+new_key admin
+start_gitd
+stop_gitd
+mport=$(( (RANDOM % 20000) + 30000 ))
+echo "metrics_listen: 127.0.0.1:$mport" >>"$DATA/gitd.yaml"
+start_gitd
+
+scrape() { exec 3<>/dev/tcp/127.0.0.1/"$mport" && printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3; exec 3>&-; }
+
+gssh admin repo create shop >/dev/null
+new_worktree shop
+as admin git -C "$T/work/shop" push -q "$(url shop)" main
+new_key mallory
+gssh mallory whoami >/dev/null 2>&1
+as admin git ls-remote "$(url nosuch)" >/dev/null 2>&1
+expect_out "metrics: Prometheus text" "^# TYPE gitd_connections_total counter" scrape
+expect_out "metrics: pushes counted" 'gitd_git_requests_total\{kind="push",result="ok"\} 1' scrape
+expect_out "metrics: auth failures counted" 'gitd_auth_total\{result="failed"\} [1-9]' scrape
+expect_out "metrics: refusals counted" 'gitd_git_requests_total\{kind="any",result="refused"\} 1' scrape
+expect_out "metrics: other paths are 404" "404 Not Found" bash -c "exec 3<>/dev/tcp/127.0.0.1/$mport; printf 'GET /x HTTP/1.0\r\n\r\n' >&3; cat <&3"
+
+# SIGHUP reloads gitd.yaml; a broken file is reported and the old config kept.
+sed -i 's/^log_format: text/log_format: json/' "$DATA/gitd.yaml"
+kill -HUP "$GITD_PID"
+sleep 0.5
+gssh admin whoami >/dev/null
+expect_ok "SIGHUP applied the new config (JSON logs)" grep -q '^{"time":.*"event":"auth"' "$T/gitd.log"
+echo "bogus_key: 1" >>"$DATA/gitd.yaml"
+kill -HUP "$GITD_PID"
+sleep 0.5
+expect_ok "a broken config on SIGHUP is refused and logged" grep -q "reload-failed" "$T/gitd.log"
+expect_out "and gitd keeps serving" "^admin " gssh admin whoami
+sed -i '/bogus_key/d' "$DATA/gitd.yaml"
+
+# SIGTERM while a push is running: the push completes, gitd exits 0.
+head -c 30000000 /dev/urandom >"$T/work/shop/blob"
+git -C "$T/work/shop" add blob && git -C "$T/work/shop" commit -qm big
+as admin git -C "$T/work/shop" push -q "$(url shop)" main >"$T/push.log" 2>&1 &
+push=$!
+for _ in $(seq 100); do grep -q "git-receive-pack" "$T/gitd.log" && break; sleep 0.05; done
+sleep 0.2
+kill -TERM "$GITD_PID"
+wait "$push" && pass "a push running at SIGTERM completes" || fail "a push running at SIGTERM completes" "$T/push.log"
+wait "$GITD_PID"
+rc=$?
+GITD_PID=
+[ "$rc" -eq 0 ] && pass "gitd exits 0 after draining" || fail "gitd exited $rc after SIGTERM" "$T/gitd.log"
+expect_ok "the pushed commit is there" test "$(git --git-dir="$DATA/repos/shop.git" rev-parse main)" = "$(git -C "$T/work/shop" rev-parse HEAD)"
+expect_ok "gitd-check-config accepts the data dir" "$BIN/gitd" check-config --data "$DATA"
+
+finish
