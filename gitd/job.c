@@ -161,8 +161,14 @@ static int deploy_one_commit(struct job_run *r, const git_oid *commit, git_oid *
 	metrics_add(M_JOB_RENDER_MS, (unsigned long)(now_ms() - start));
 	metrics_inc(M_JOB_RENDERS);
 	{
-		struct deploy_meta meta = { r->job->repo, hex, r->job->pusher, NULL };
-		rc = deploy_commit(deployed, deploy_path, files, nfiles, &meta, &err);
+		struct deploy_info info = { .source_repo = r->job->repo, .source_commit = hex,
+					    .pushed_by = r->job->pusher,
+					    .namespace_pattern = config_namespace_pattern(r->cfg) };
+		struct deploy_result res;
+
+		memset(&res, 0, sizeof(res));
+		rc = deploy_write(&res, deploy_path, files[0].app, files, nfiles, &info, &err);
+		git_oid_cpy(deployed, &res.commit);
 	}
 	if (rc < 0) {
 		job_log(r, "error: cannot commit to the deploy repo: %s", err.buf);
