@@ -127,6 +127,17 @@ struct ypos ov_kpos(const struct octx *c, const json_t *container, const char *k
 	return ydoc_pos(c->ov->doc, container);
 }
 
+struct ypos ov_kpos_key(const struct octx *c, const json_t *container, const char *key)
+{
+	struct ypos none = { 0, 0 };
+	const struct ymember *m;
+
+	if (!c->ov->doc || !container)
+		return none;
+	m = ydoc_member(c->ov->doc, container, key);
+	return m ? m->key : ydoc_pos(c->ov->doc, container);
+}
+
 struct ypos ov_kpos_item(const struct octx *c, const json_t *arr, size_t i)
 {
 	struct ypos none = { 0, 0 };
@@ -342,7 +353,7 @@ static int check_fields(struct octx *c)
 		return -1;
 	}
 	json_object_foreach((json_t *)k, field, val) {
-		struct ypos pos = ov_kpos(c, k, field);
+		struct ypos pos = ov_kpos_key(c, k, field);
 
 		if (ov_in_list(field, supported_fields, ARRAY_SIZE(supported_fields)))
 			continue;

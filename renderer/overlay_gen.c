@@ -435,7 +435,7 @@ static int read_options(struct octx *c, struct gen_options *o, const json_t *opt
 	}
 	json_object_foreach((json_t *)opts, k, v)
 		if (!ov_in_list(k, keys, ARRAY_SIZE(keys))) {
-			ov_err(c, c->ov->file, ov_kpos(c, opts, k), "overlay-unsupported",
+			ov_err(c, c->ov->file, ov_kpos_key(c, opts, k), "overlay-unsupported",
 			       "unknown option `%s` in `%s`", k, what);
 			return -1;
 		}
@@ -535,12 +535,12 @@ static int check_entry_keys(struct octx *c, const struct generator *g)
 		if (ov_in_list(k, keys, nkeys))
 			continue;
 		if (!strcmp(k, "env"))
-			gen_fail(c, g, ov_kpos(c, g->entry, k),
+			gen_fail(c, g, ov_kpos_key(c, g->entry, k),
 				 "`env` is deprecated in kustomize; use `envs: [FILE]`");
 		else if (!strcmp(k, "namespace"))
-			gen_fail(c, g, ov_kpos(c, g->entry, k), "the namespace is set by gitd; remove it");
+			gen_fail(c, g, ov_kpos_key(c, g->entry, k), "the namespace is set by gitd; remove it");
 		else
-			gen_fail(c, g, ov_kpos(c, g->entry, k), "unknown field `%s`", k);
+			gen_fail(c, g, ov_kpos_key(c, g->entry, k), "unknown field `%s`", k);
 		return -1;
 	}
 	return 0;

@@ -319,7 +319,7 @@ static int read_opts(struct octx *c, struct patch_opts *o, const json_t *opts)
 		for (i = 0; i < ARRAY_SIZE(keys) && strcmp(keys[i], k); i++)
 			;
 		if (i == ARRAY_SIZE(keys) || !json_is_boolean(v)) {
-			ov_err(c, c->ov->file, ov_kpos(c, opts, k), "overlay-type",
+			ov_err(c, c->ov->file, ov_kpos_key(c, opts, k), "overlay-type",
 			       i == ARRAY_SIZE(keys) ? "unknown patch option `%s`" :
 						     "patch option `%s` must be true or false", k);
 			return -1;
@@ -339,7 +339,7 @@ static int check_keys(struct octx *c, const json_t *e, const char *field, struct
 
 	json_object_foreach((json_t *)e, k, v)
 		if (!ov_in_list(k, keys, nkeys)) {
-			ov_err(c, c->ov->file, ov_kpos(c, e, k), "overlay-unsupported",
+			ov_err(c, c->ov->file, ov_kpos_key(c, e, k), "overlay-unsupported",
 			       "unknown field `%s` in a `%s` entry", k, field);
 			return -1;
 		}
