@@ -149,6 +149,13 @@ struct ypos ov_kpos_item(const struct octx *c, const json_t *arr, size_t i)
 	return m ? m->value : ydoc_pos(c->ov->doc, arr);
 }
 
+const json_t *ov_kfield(const struct octx *c, const char *field)
+{
+	const json_t *v = json_object_get(c->ov->kustomization, field);
+
+	return json_is_null(v) ? NULL : v; /* `patches:` with nothing is no patches */
+}
+
 /* ---- files ---- */
 
 char *ov_display_path(const struct octx *c, const char *rel)
@@ -414,7 +421,7 @@ static void add_file(struct octx *c, const char *rel, struct ypos pos)
 
 static int accumulate(struct octx *c, const json_t *base)
 {
-	const json_t *list = json_object_get(c->ov->kustomization, "resources");
+	const json_t *list = ov_kfield(c, "resources");
 	size_t i;
 	json_t *v;
 

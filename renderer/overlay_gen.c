@@ -549,7 +549,7 @@ static int check_entry_keys(struct octx *c, const struct generator *g)
 static int generate(struct octx *c, struct generator *g, const char *behavior)
 {
 	struct gen_options o = { json_object(), json_object(), 0, 0 };
-	const json_t *global = json_object_get(c->ov->kustomization, "generatorOptions");
+	const json_t *global = ov_kfield(c, "generatorOptions");
 	json_t *obj = NULL;
 	int ret = -1;
 
@@ -600,7 +600,7 @@ static int generator_entry(struct octx *c, const json_t *e, const char *field, s
 
 static int generator_list(struct octx *c, const char *field)
 {
-	const json_t *list = json_object_get(c->ov->kustomization, field);
+	const json_t *list = ov_kfield(c, field);
 	size_t i;
 	json_t *e;
 
@@ -616,7 +616,7 @@ static int generator_list(struct octx *c, const char *field)
 
 int ov_generators(struct octx *c)
 {
-	const json_t *opts = json_object_get(c->ov->kustomization, "generatorOptions");
+	const json_t *opts = ov_kfield(c, "generatorOptions");
 
 	if (opts && !json_is_object(opts)) {
 		ov_err(c, c->ov->file, ov_kpos(c, c->ov->kustomization, "generatorOptions"),

@@ -395,7 +395,7 @@ static int patch_entry(struct octx *c, const json_t *e, const char *field, struc
 
 static int patch_list(struct octx *c, const char *field)
 {
-	const json_t *list = json_object_get(c->ov->kustomization, field);
+	const json_t *list = ov_kfield(c, field);
 	size_t i;
 	json_t *e;
 
@@ -441,7 +441,7 @@ static int is_inline_patch(const char *s)
 int ov_patches_sm(struct octx *c)
 {
 	const char *field = "patchesStrategicMerge";
-	const json_t *list = json_object_get(c->ov->kustomization, field);
+	const json_t *list = ov_kfield(c, field);
 	struct patch_opts o = { 0, 0, 0 };
 	size_t i;
 	json_t *e;
