@@ -308,7 +308,7 @@ static int env_line(struct octx *c, struct generator *g, const char *line, size_
 		len--;
 	if (nr == 1 && len >= 3 && !memcmp(line, "\xef\xbb\xbf", 3))
 		line += 3, len -= 3;
-	while (len && strchr(" \t\v\f\r", *line))
+	while (len && *line && strchr(" \t\v\f\r", *line))
 		line++, len--;
 	if (!len || *line == '#')
 		return 0;

@@ -94,7 +94,8 @@ static char *as_gitd_overlay(json_t *k)
 	char *namespace_ = ns ? xstrdup(ns) : NULL;
 
 	for (size_t i = 0; i < json_array_size(res); i++)
-		if (!strcmp(json_string_value(json_array_get(res, i)), "../base"))
+		if (json_is_string(json_array_get(res, i)) &&
+		    !strcmp(json_string_value(json_array_get(res, i)), "../base"))
 			json_array_remove(res, i--);
 	if (res && !json_array_size(res))
 		json_object_del(k, "resources");
