@@ -1126,6 +1126,9 @@ static const char *syntax_hint(const struct yload *ld, const char *problem, stru
 			return "a value cannot start with @ or `; quote it";
 		return "quote the value";
 	}
+	/* libyaml gives up on a simple key longer than 1024 characters, as the YAML spec allows. */
+	if (!strcmp(problem, "mapping values are not allowed in this context") && pos.col > 1024)
+		return "a key on one line is at most 1024 characters long";
 	for (size_t i = 0; i < ARRAY_SIZE(syntax_hints); i++)
 		if (!strcmp(problem, syntax_hints[i].problem))
 			return syntax_hints[i].hint;

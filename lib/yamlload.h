@@ -39,7 +39,8 @@
  * unique as long as the ydoc lives, even if the caller drops its own
  * references or modifies the documents. A member added later has no
  * position; inserting or removing sequence items shifts what an index
- * answers. Columns count characters, not bytes.
+ * answers. Columns count characters, not bytes; a node with an anchor or
+ * a tag starts there (`spec: &s` puts the mapping at the &).
  */
 #ifndef GITD_YAMLLOAD_H
 #define GITD_YAMLLOAD_H
@@ -58,7 +59,7 @@ struct ypos {
 struct ylimits {
 	size_t max_bytes;   /* refuse input longer than this */
 	unsigned max_depth; /* nesting of mappings and sequences; at most 1000 */
-	size_t max_nodes;   /* nodes (keys included) in the whole stream after alias expansion */
+	size_t max_nodes;   /* nodes (keys included) in the whole stream after alias expansion; <= 2^30 */
 };
 
 /* 1.5 MiB (Kubernetes' object size limit), depth 100, 1,000,000 nodes. */

@@ -31,37 +31,41 @@ enum go_result {
 
 struct word {
 	const char *text;
+	size_t len;
 	enum yscalar_kind kind;
 	int boolean;
 	int yaml11;
 };
 
+#define W(s) s, sizeof(s) - 1
+
 /* go-yaml v2's resolve table for booleans and null, with the YAML 1.1-only spellings marked. */
 static const struct word words[] = {
-	{ "y", YSCALAR_BOOL, 1, 1 },      { "Y", YSCALAR_BOOL, 1, 1 },
-	{ "yes", YSCALAR_BOOL, 1, 1 },    { "Yes", YSCALAR_BOOL, 1, 1 },
-	{ "YES", YSCALAR_BOOL, 1, 1 },    { "true", YSCALAR_BOOL, 1, 0 },
-	{ "True", YSCALAR_BOOL, 1, 0 },   { "TRUE", YSCALAR_BOOL, 1, 0 },
-	{ "on", YSCALAR_BOOL, 1, 1 },     { "On", YSCALAR_BOOL, 1, 1 },
-	{ "ON", YSCALAR_BOOL, 1, 1 },     { "n", YSCALAR_BOOL, 0, 1 },
-	{ "N", YSCALAR_BOOL, 0, 1 },      { "no", YSCALAR_BOOL, 0, 1 },
-	{ "No", YSCALAR_BOOL, 0, 1 },     { "NO", YSCALAR_BOOL, 0, 1 },
-	{ "false", YSCALAR_BOOL, 0, 0 },  { "False", YSCALAR_BOOL, 0, 0 },
-	{ "FALSE", YSCALAR_BOOL, 0, 0 },  { "off", YSCALAR_BOOL, 0, 1 },
-	{ "Off", YSCALAR_BOOL, 0, 1 },    { "OFF", YSCALAR_BOOL, 0, 1 },
-	{ "", YSCALAR_NULL, 0, 0 },       { "~", YSCALAR_NULL, 0, 0 },
-	{ "null", YSCALAR_NULL, 0, 0 },   { "Null", YSCALAR_NULL, 0, 0 },
-	{ "NULL", YSCALAR_NULL, 0, 0 },
+	{ W("y"), YSCALAR_BOOL, 1, 1 },      { W("Y"), YSCALAR_BOOL, 1, 1 },
+	{ W("yes"), YSCALAR_BOOL, 1, 1 },    { W("Yes"), YSCALAR_BOOL, 1, 1 },
+	{ W("YES"), YSCALAR_BOOL, 1, 1 },    { W("true"), YSCALAR_BOOL, 1, 0 },
+	{ W("True"), YSCALAR_BOOL, 1, 0 },   { W("TRUE"), YSCALAR_BOOL, 1, 0 },
+	{ W("on"), YSCALAR_BOOL, 1, 1 },     { W("On"), YSCALAR_BOOL, 1, 1 },
+	{ W("ON"), YSCALAR_BOOL, 1, 1 },     { W("n"), YSCALAR_BOOL, 0, 1 },
+	{ W("N"), YSCALAR_BOOL, 0, 1 },      { W("no"), YSCALAR_BOOL, 0, 1 },
+	{ W("No"), YSCALAR_BOOL, 0, 1 },     { W("NO"), YSCALAR_BOOL, 0, 1 },
+	{ W("false"), YSCALAR_BOOL, 0, 0 },  { W("False"), YSCALAR_BOOL, 0, 0 },
+	{ W("FALSE"), YSCALAR_BOOL, 0, 0 },  { W("off"), YSCALAR_BOOL, 0, 1 },
+	{ W("Off"), YSCALAR_BOOL, 0, 1 },    { W("OFF"), YSCALAR_BOOL, 0, 1 },
+	{ W(""), YSCALAR_NULL, 0, 0 },       { W("~"), YSCALAR_NULL, 0, 0 },
+	{ W("null"), YSCALAR_NULL, 0, 0 },   { W("Null"), YSCALAR_NULL, 0, 0 },
+	{ W("NULL"), YSCALAR_NULL, 0, 0 },
 };
 
 static const struct {
 	const char *text;
+	size_t len;
 	double value;
 } special_floats[] = {
-	{ ".nan", NAN },       { ".NaN", NAN },       { ".NAN", NAN },
-	{ ".inf", INFINITY },  { ".Inf", INFINITY },  { ".INF", INFINITY },
-	{ "+.inf", INFINITY }, { "+.Inf", INFINITY }, { "+.INF", INFINITY },
-	{ "-.inf", -INFINITY }, { "-.Inf", -INFINITY }, { "-.INF", -INFINITY },
+	{ W(".nan"), NAN },       { W(".NaN"), NAN },       { W(".NAN"), NAN },
+	{ W(".inf"), INFINITY },  { W(".Inf"), INFINITY },  { W(".INF"), INFINITY },
+	{ W("+.inf"), INFINITY }, { W("+.Inf"), INFINITY }, { W("+.INF"), INFINITY },
+	{ W("-.inf"), -INFINITY }, { W("-.Inf"), -INFINITY }, { W("-.INF"), -INFINITY },
 };
 
 /* strtod and strtof must not follow the caller's LC_NUMERIC; glibc returns a static object for "C". */
@@ -74,9 +78,9 @@ static locale_t c_locale(void)
 	return loc;
 }
 
-static int same(const char *text, size_t len, const char *word)
+static int same(const char *text, size_t len, const char *word, size_t word_len)
 {
-	return strlen(word) == len && memcmp(text, word, len) == 0;
+	return word_len == len && memcmp(text, word, len) == 0;
 }
 
 static int lookup_word(struct yscalar *out, const char *text, size_t len)
@@ -84,7 +88,7 @@ static int lookup_word(struct yscalar *out, const char *text, size_t len)
 	if (len > 5) /* the longest are "false" and "+.inf" */
 		return 0;
 	for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
-		if (same(text, len, words[i].text)) {
+		if (same(text, len, words[i].text, words[i].len)) {
 			out->kind = words[i].kind;
 			out->boolean = words[i].boolean;
 			out->yaml11 = words[i].yaml11;
@@ -92,7 +96,7 @@ static int lookup_word(struct yscalar *out, const char *text, size_t len)
 		}
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(special_floats); i++) {
-		if (same(text, len, special_floats[i].text)) {
+		if (same(text, len, special_floats[i].text, special_floats[i].len)) {
 			out->kind = YSCALAR_FLOAT;
 			out->real = special_floats[i].value;
 			return 1;

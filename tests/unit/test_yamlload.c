@@ -819,6 +819,15 @@ START_TEST(test_syntax_errors)
 		     " items [yaml]\n");
 	assert_fails("a: !e!x 1\n",
 		     "t.yaml:1:4: error: YAML syntax error: found undefined tag handle [yaml]\n");
+	{
+		char *long_key = xmalloc(1100 + 5);
+
+		memset(long_key, 'k', 1100);
+		memcpy(long_key + 1100, ": v\n", 5);
+		assert_fails(long_key, "t.yaml:1:1101: error: YAML syntax error: mapping values are not allowed in"
+				       " this context; a key on one line is at most 1024 characters long [yaml]\n");
+		free(long_key);
+	}
 	/* Errors found before a syntax error are kept. */
 	assert_fails("a: 1\na: 2\nb: [\n",
 		     "t.yaml:2:1: error: duplicate key \"a\" (first at line 1) [yaml]\n"
