@@ -10,8 +10,8 @@
  *   2. generators: every configMapGenerator, then every secretGenerator,
  *      with `behavior: create` (new object), `merge` (data added to the
  *      base object of that name, its labels and annotations merged) or
- *      `replace` (data replaced); `generatorOptions` fill in each
- *      generator's options, overriding on conflict;
+ *      `replace` (data replaced); `generatorOptions` add to each
+ *      generator's own options, which win on conflict;
  *   3. patchesStrategicMerge, then `patches` (each in turn, strategic merge
  *      or JSON 6902, with or without a target);
  *   4. the namespace (gitd's, see overlay_set_namespace());

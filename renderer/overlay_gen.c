@@ -124,6 +124,46 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/*
+ * A float64 as Go's encoding/json writes it: the shortest digits that read
+ * back the same, in %f form for 1e-6 <= |x| < 1e21, else %e with at least
+ * two exponent digits dropped to one ("1e-07" is written "1e-7").
+ */
+static void go_float(struct strbuf *out, double x)
+{
+	double ax = x < 0 ? -x : x;
+	char buf[64], *e;
+	int prec;
+
+	for (prec = 1; prec < 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*g", prec, x);
+		if (strtod(buf, NULL) == x)
+			break;
+	}
+	if (ax != 0 && (ax < 1e-6 || ax >= 1e21)) {
+		snprintf(buf, sizeof(buf), "%.*e", prec - 1, x);
+		e = strchr(buf, 'e');
+		if (e && (e[1] == '-' || e[1] == '+') && e[2] == '0' && e[3])
+			memmove(e + 2, e + 3, strlen(e + 3) + 1);
+	} else {
+		/* %f with exactly the digits %g chose; %e tells the decimal exponent */
+		int exp10, decimals;
+
+		snprintf(buf, sizeof(buf), "%.*e", prec - 1, x);
+		exp10 = atoi(strchr(buf, 'e') + 1);
+		decimals = prec - 1 - exp10;
+
+		snprintf(buf, sizeof(buf), "%.*f", decimals > 0 ? decimals : 0, x);
+		if (strchr(buf, '.')) {
+			for (e = buf + strlen(buf) - 1; *e == '0'; e--)
+				*e = '\0';
+			if (*e == '.')
+				*e = '\0';
+		}
+	}
+	strbuf_addstr(out, buf);
+}
+
 /* v as Go's json.Marshal writes a decoded YAML value: maps with sorted keys. */
 static void go_json(struct strbuf *out, const json_t *v)
 {
@@ -164,7 +204,7 @@ static void go_json(struct strbuf *out, const json_t *v)
 		strbuf_addf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		return;
 	case JSON_REAL:
-		strbuf_addf(out, "%.17g", json_real_value(v));
+		go_float(out, json_real_value(v));
 		return;
 	default:
 		strbuf_addstr(out, json_is_true(v) ? "true" : json_is_false(v) ? "false" : "null");
