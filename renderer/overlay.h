@@ -41,6 +41,23 @@
  *
  * Every problem is a diag: the kustomization's own mistakes at their
  * position in ov->file, a patch's at its position in the patch file.
+ *
+ * Where gitd knowingly differs from kustomize v5.5:
+ *   - kinds kustomize's Kubernetes 1.21 schema does not know but that are
+ *     cluster-scoped (FlowSchema v1, ValidatingAdmissionPolicy, IPAddress,
+ *     ...) get no namespace; kustomize gives them one;
+ *   - strategic merge directives kustomize copies into its output instead
+ *     of applying them ($setElementOrder, $retainKeys, $patch inside a
+ *     replaced list) are errors (see smp.h);
+ *   - a patch target that selects nothing is a warning (kustomize is silent;
+ *     patchesJson6902 fails in both);
+ *   - names in targets are POSIX extended regular expressions plus \d \w
+ *     \s; syntax only Go's RE2 has ((?i), lazy repeats, \b) is refused;
+ *   - file paths are not restricted to the overlay directory (the caller
+ *     keeps them inside the repository);
+ *   - objects come in as JSON values, so an empty YAML value and `null`
+ *     are the same (kustomize keeps an untouched `key: null` but drops an
+ *     untouched `key:` when a patch merges the map that holds it).
  */
 #ifndef GITD_OVERLAY_H
 #define GITD_OVERLAY_H
