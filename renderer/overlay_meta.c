@@ -467,6 +467,11 @@ static int image_rule_init(struct octx *c, struct image_rule *r, const json_t *e
 		ov_err(c, c->ov->file, pos, "overlay-type", "`images` entries need a `name`");
 		return -1;
 	}
+	if (strchr(r->name, '\\')) {
+		/* no image name has one, and POSIX back-references could be slow */
+		ov_err(c, c->ov->file, pos, "overlay-type", "image name `%s` is not valid", r->name);
+		return -1;
+	}
 	/* kustomize matches the name as a regular expression, followed by a tag or digest */
 	pattern = xstrfmt("^%s(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$", r->name);
 	bad = regcomp(&r->re, pattern, REG_EXTENDED | REG_NOSUB);

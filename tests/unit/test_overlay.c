@@ -346,6 +346,9 @@ START_TEST(patch_errors)
 	check_refused("patches:\n- target: {name: '(?i)web'}\n  path: ops.yaml\n", DEPLOYMENT, files,
 		      "overlays/prod/kustomization.yaml:2:11: error: `(?i)web`: groups with (? flags "
 		      "are not supported [overlay-target]\n");
+	check_refused("patches:\n- target: {name: '(w)\\1'}\n  path: ops.yaml\n", DEPLOYMENT, files,
+		      "overlays/prod/kustomization.yaml:2:11: error: `(w)\\1`: this backslash escape "
+		      "is not supported [overlay-target]\n");
 	check_refused("patches:\n- patch: |-\n    - op: add\n      path: /x\n    - 3\n    ]\n",
 		      DEPLOYMENT, files,
 		      "overlays/prod/kustomization.yaml:2:10: error: the inline patch is not valid YAML "
