@@ -308,6 +308,8 @@ static void start_drain(struct server *srv)
 	srv->draining = 1;
 	srv->drain_deadline = now_ms() + DRAIN_SECONDS * 1000;
 	notify_systemd("STOPPING=1");
+	if (srv->worker)
+		worker_drain(srv->worker);
 	close(srv->listen_fd);
 	srv->listen_fd = -1;
 	for (size_t i = 0; i < srv->nr; i++)

@@ -225,6 +225,35 @@ static void free_names(char **names, size_t nr)
 	free(names);
 }
 
+int queue_draining(const char *data_dir)
+{
+	char *path = xstrfmt("%s/queue/draining", data_dir);
+	int on = access(path, F_OK) == 0;
+
+	free(path);
+	return on;
+}
+
+int queue_set_draining(const char *data_dir, int on)
+{
+	char *path = xstrfmt("%s/queue/draining", data_dir);
+	int rc = on ? write_file_atomic(path, "", 0, 0600) : unlink(path);
+
+	if (!on && rc < 0 && errno == ENOENT)
+		rc = 0;
+	free(path);
+	return rc;
+}
+
+int queue_is_pending(const char *data_dir, unsigned long id)
+{
+	char *path = job_path(data_dir, "pending", id);
+	int pending = access(path, F_OK) == 0;
+
+	free(path);
+	return pending;
+}
+
 size_t queue_count(const char *data_dir, const char *state)
 {
 	char **names;
