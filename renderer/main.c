@@ -151,12 +151,12 @@ static struct gitd_config *load_config(const char *path)
 	return cfg;
 }
 
-static void print_json(const struct diags *d, struct source *src)
+static void print_json(const struct diags *d, const struct validate_stats *st)
 {
 	json_t *out = diags_to_json(d);
 
-	json_object_set_new(out, "files", json_integer((json_int_t)source_files_read(src)));
-	json_object_set_new(out, "app", json_boolean(validate_is_app(src)));
+	json_object_set_new(out, "files", json_integer((json_int_t)st->files));
+	json_object_set_new(out, "app", json_boolean(st->is_app));
 	json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);
 	json_decref(out);
@@ -165,7 +165,8 @@ static void print_json(const struct diags *d, struct source *src)
 static int cmd_validate(int argc, char **argv)
 {
 	struct validate_opts o = { NULL, NULL, NULL, 0 };
-	struct strbuf err = STRBUF_INIT;
+	struct validate_stats st = { 0, 0 };
+	struct strbuf err = STRBUF_INIT, summary = STRBUF_INIT;
 	struct gitd_config *cfg = NULL;
 	struct source *src = NULL;
 	struct diags *d = NULL;
@@ -188,11 +189,17 @@ static int cmd_validate(int argc, char **argv)
 	d = diags_new();
 	name = repo_name(o.dir);
 	ret = validate_app(d, src, cfg, name, o.env) < 0 ? EXIT_PROBLEMS : 0;
+	/* the files validation read; rendering reads them again */
+	st.files = source_files_read(src);
+	st.is_app = validate_is_app(src);
+	if (!ret && st.is_app && render_check(d, src, cfg, name, o.env) < 0)
+		ret = EXIT_PROBLEMS;
 	if (o.json) {
-		print_json(d, src);
+		print_json(d, &st);
 	} else {
 		diags_print(d, stdout);
-		validate_print_summary(stdout, d, src);
+		validate_format_summary(&summary, d, &st);
+		printf("%s\n", summary.buf);
 	}
 cleanup:
 	free(name);
@@ -200,6 +207,7 @@ cleanup:
 	source_free(src);
 	config_free(cfg);
 	strbuf_release(&err);
+	strbuf_release(&summary);
 	return ret;
 }
 

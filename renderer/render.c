@@ -546,3 +546,33 @@ cleanup:
 	rctx_release(&c);
 	return ret;
 }
+
+int render_check(struct diags *d, struct source *src, const struct gitd_config *cfg,
+		 const char *repo_name, const char *only_env)
+{
+	char *stand_in = xstrfmt("image.invalid/%s@sha256:%064d", repo_name, 0);
+	struct diags *rd = diags_new();
+	int rc = 0;
+
+	for (size_t i = 0; i < config_env_count(cfg); i++) {
+		struct render_opts o = { cfg, repo_name, config_env(cfg, i)->name, stand_in };
+		struct render_files rf = RENDER_FILES_INIT;
+
+		if (only_env && strcmp(only_env, o.env))
+			continue;
+		if (render_env(&rf, src, &o, rd) < 0)
+			rc = -1;
+		render_files_release(&rf);
+	}
+	/* validation passed, so every error is the renderer's; its warnings repeat validation's */
+	for (size_t i = 0; i < diags_nr(rd); i++) {
+		const struct diag *e = diags_get(rd, i);
+
+		if (e->severity == DIAG_ERROR)
+			diags_add(d, DIAG_ERROR, e->file, e->line, e->col, e->rule, "%s", e->message);
+	}
+	diags_sort(d);
+	diags_free(rd);
+	free(stand_in);
+	return rc;
+}

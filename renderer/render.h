@@ -90,4 +90,14 @@ int render_env(struct render_files *out, struct source *src, const struct render
 int render_env_stream(struct strbuf *out, struct source *src, const struct render_opts *o,
 		      struct diags *d);
 
+/*
+ * After validate_app() passed: render every environment of cfg (or only
+ * only_env) in memory and add the renderer's errors to d, so that nothing
+ * validation accepts can fail when gitd renders it. An app that builds its
+ * image gets a stand-in image reference (the build runs later). 0 when
+ * every environment renders, -1 otherwise.
+ */
+int render_check(struct diags *d, struct source *src, const struct gitd_config *cfg,
+		 const char *repo_name, const char *only_env);
+
 #endif
