@@ -55,8 +55,14 @@ static struct result run_full(const char *const *files, const char *config, cons
 
 	r.ret = validate_app(d, src, cfg, "shop", env);
 	diags_print(d, f);
-	if (summary)
-		validate_print_summary(f, d, src);
+	if (summary) {
+		struct validate_stats st = { source_files_read(src), validate_is_app(src) };
+		struct strbuf line = STRBUF_INIT;
+
+		validate_format_summary(&line, d, &st);
+		fprintf(f, "%s\n", line.buf);
+		strbuf_release(&line);
+	}
 	fclose(f);
 	diags_free(d);
 	source_free(src);
