@@ -9,6 +9,7 @@
 
 #include "access.h"
 #include "config.h"
+#include "deploy.h"
 #include "adminrepo.h"
 #include "identity.h"
 #include "log.h"
@@ -226,6 +227,29 @@ cleanup:
 	return rc;
 }
 
+/* Remove a deleted app's folders from the deploy repo, so ArgoCD prunes it. */
+static void undeploy(struct cmd *c, const char *repo)
+{
+	json_t *state = state_load(c->ctx->data_dir, repo);
+	const char *app = json_string_value(json_object_get(state, "app"));
+	char *deploy = repos_path(c->ctx->data_dir, DEPLOY_REPO);
+	struct deploy_info info = { .source_repo = repo, .pushed_by = c->ctx->who->user };
+	struct strbuf err = STRBUF_INIT;
+	int rc;
+
+	if (!app) /* never deployed */
+		goto cleanup;
+	rc = deploy_remove_app(NULL, deploy, app, &info, &err);
+	if (rc < 0)
+		strbuf_addf(c->err, "warning: %s's folders are still in the deploy repo: %s\n", app, err.buf);
+	else if (rc == 0 && !c->json)
+		strbuf_addf(c->out, "removed %s from every environment of the deploy repo\n", app);
+cleanup:
+	strbuf_release(&err);
+	free(deploy);
+	json_decref(state);
+}
+
 static int cmd_repo_delete(struct cmd *c)
 {
 	const char *name = c->args[0];
@@ -248,6 +272,7 @@ static int cmd_repo_delete(struct cmd *c)
 		goto cleanup;
 	}
 	log_event(LOG_INFO, "repo-deleted", "repo", name, "by", c->ctx->who->user, NULL);
+	undeploy(c, name);
 	if (c->json)
 		print_json(c, json_pack("{s:s}", "deleted", name));
 	else

@@ -39,6 +39,7 @@ struct job_run {
 	FILE *log;
 	struct target *targets;
 	size_t nr;
+	char *app; /* the app's name as rendered (app.yaml's `name`, or the repo's) */
 };
 
 static void __attribute__((format(printf, 2, 3))) job_log(struct job_run *r, const char *fmt, ...)
@@ -175,6 +176,8 @@ static int deploy_one_commit(struct job_run *r, const git_oid *commit, git_oid *
 		goto cleanup;
 	}
 	*changed = rc != DEPLOY_UNCHANGED;
+	free(r->app);
+	r->app = xstrdup(files[0].app); /* the deploy folder's name: `repo delete` removes it */
 	git_oid_tostr(hex, sizeof(hex), deployed);
 	if (*changed)
 		job_log(r, "deployed %s: deploy@%.7s", envs.buf, hex);
@@ -229,6 +232,8 @@ static void save_state(struct job_run *r, const git_oid *const *deployed, const 
 	for (size_t i = 0; i < r->nr; i++)
 		if (status[i])
 			record_env(envs, r, &r->targets[i], deployed[i], status[i]);
+	if (r->app)
+		json_object_set_new(state, "app", json_string(r->app));
 	if (state_save(r->data_dir, r->job->repo, state) < 0)
 		job_log(r, "warning: cannot record the deploy state: %s", strerror(errno));
 	json_decref(state);
@@ -265,7 +270,7 @@ static int deploy_targets(struct job_run *r)
 
 int job_run(const char *data_dir, const struct gitd_config *cfg, const struct job *j)
 {
-	struct job_run r = { data_dir, cfg, j, open_log(data_dir, j), NULL, 0 };
+	struct job_run r = { data_dir, cfg, j, open_log(data_dir, j), NULL, 0, NULL };
 	const char *message;
 	int rc = 0;
 
@@ -284,6 +289,7 @@ int job_run(const char *data_dir, const struct gitd_config *cfg, const struct jo
 	if (r.log)
 		fclose(r.log);
 	free(r.targets);
+	free(r.app);
 	git_libgit2_shutdown();
 	return rc;
 }

@@ -131,6 +131,10 @@ if command -v kubectl >/dev/null 2>&1; then
 else
 	echo "  skip kubectl kustomize checks: kubectl is not installed"
 fi
+# Deleting an app repo removes its folders, so ArgoCD prunes the app.
+expect_out "repo delete undeploys the app" "removed blog from every environment" gssh admin repo delete blog
+expect_ok "blog's folders are gone" sh -c "! git --git-dir=$DATA/repos/deploy.git cat-file -e main:dev/blog"
+expect_ok "shop's are still there" git --git-dir="$DATA/repos/deploy.git" cat-file -e main:dev/shop
 expect_ok "deploy repo fsck" git --git-dir="$DATA/repos/deploy.git" fsck --no-progress
 
 finish
