@@ -32,6 +32,8 @@
  *   Image: 127.0.0.1:5000/shop@sha256:...
  *
  * The first commit on an empty deploy repo (main unborn) works the same way.
+ * The caller initializes libgit2 (git_libgit2_init()); each call opens the
+ * repository itself, so threads may call these functions at once.
  */
 #ifndef GITD_DEPLOY_H
 #define GITD_DEPLOY_H
