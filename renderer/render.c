@@ -133,8 +133,8 @@ static int add_generated(struct rctx *c)
 
 		json_object_set_new(meta, "annotations", json_pack("{s:s}", ORIGIN_KEY, APP_FILE));
 		json_object_set_new(c->gen_ids, id, json_true());
-		free(id);
 		json_array_append(c->base, obj);
+		free(id);
 	}
 	json_decref(objs);
 	strbuf_release(&err);
