@@ -40,6 +40,14 @@ struct octx {
 	struct ydoc **docs; /* files loaded so far, kept for positions */
 	size_t ndocs, docs_alloc;
 	unsigned errors;
+	/*
+	 * "kind\x1fname" -> ascending indices into res of the resources with
+	 * that kind and name, now or when they joined: adding an object and
+	 * finding a patch's target look there instead of at every resource,
+	 * which made a large app quadratic. NULL until ov_find() needs it, and
+	 * again when it may be out of date (see ov_index_drop()).
+	 */
+	json_t *index;
 };
 
 /* An object's identity, as kustomize's ResId (strings owned). */
@@ -83,11 +91,21 @@ int ov_parse_yaml(const struct ydoc **out, struct octx *c, const char *file, con
 /* Add obj (taken) as a new resource; -1 (obj released) when its id is already there. */
 int ov_add(struct octx *c, json_t *obj, const char *file, struct ypos pos);
 /* The index of the resource with this group, version, kind, name, namespace (any id it had); -1. */
-ssize_t ov_find(const struct octx *c, const struct ov_id *id);
+ssize_t ov_find(struct octx *c, const struct ov_id *id);
+/* How many resources have this identity (as ov_find() sees it); *first is the first one's index. */
+size_t ov_find_all(struct octx *c, const struct ov_id *id, size_t *first);
 /* Does r have this identity, now or when it joined? */
 int ov_res_has_id(const struct ores *r, const struct ov_id *id);
 /* Remove resource i. */
 void ov_remove(struct octx *c, size_t i);
+/*
+ * Forget c->index. Whoever changes a resource's kind or metadata.name calls
+ * it (ov_remove() does, and run_steps() after every step), so ov_find()
+ * rebuilds it from the resources as they are.
+ */
+void ov_index_drop(struct octx *c);
+/* The same, only if resource i's kind or name is no longer was's. */
+void ov_index_check(struct octx *c, size_t i, const struct ov_id *was);
 
 /* 1 if s is one of the n strings of list. */
 int ov_in_list(const char *s, const char *const *list, size_t n);

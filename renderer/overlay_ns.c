@@ -155,7 +155,7 @@ static char *member_or_empty(const json_t *obj, const char *key)
 int overlay_set_namespace(json_t *objects, const char *namespace_, struct diags *d)
 {
 	struct overlay ov = { NULL, NULL, "", "", NULL, NULL };
-	struct octx c = { &ov, namespace_, d, NULL, 0, 0, NULL, 0, 0, 0 };
+	struct octx c = { .ov = &ov, .ns = namespace_, .d = d };
 	size_t i;
 	json_t *obj;
 	int ret;
