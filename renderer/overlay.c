@@ -183,21 +183,27 @@ char *ov_display_path(const struct octx *c, const char *rel)
 	return strbuf_detach(&out, NULL);
 }
 
-int ov_read(struct strbuf *buf, struct octx *c, const char *rel, struct ypos pos)
+/* rel cannot be read, errno says why: report it at pos. */
+static void report_unreadable(struct octx *c, const char *rel, struct ypos pos)
 {
-	char *shown;
+	int why = errno;
+	char *shown = ov_display_path(c, rel);
 
-	if (!c->ov->read_file(buf, rel, c->ov->payload))
-		return 0;
-	shown = ov_display_path(c, rel);
-	if (errno == EISDIR)
+	if (why == EISDIR)
 		ov_err(c, c->ov->file, pos, "overlay-file",
 		       "`%s` is a directory; gitd overlays take files (the app is the base already)",
 		       rel);
 	else
 		ov_err(c, c->ov->file, pos, "overlay-file", "cannot read %s: %s", shown,
-		       strerror(errno));
+		       strerror(why));
 	free(shown);
+}
+
+int ov_read(struct strbuf *buf, struct octx *c, const char *rel, struct ypos pos)
+{
+	if (!c->ov->read_file(buf, rel, c->ov->payload))
+		return 0;
+	report_unreadable(c, rel, pos);
 	return -1;
 }
 
@@ -217,12 +223,28 @@ int ov_parse_yaml(const struct ydoc **out, struct octx *c, const char *file, con
 	return 0;
 }
 
+/* ov_load_yaml() through the caller's load_yaml. */
+static int load_shared(const struct ydoc **out, struct octx *c, const char *rel, struct ypos pos)
+{
+	size_t before = diags_count(c->d, DIAG_ERROR);
+	int ret = c->ov->load_yaml(out, rel, c->d, c->ov->payload);
+
+	if (ret == OVERLAY_BAD_YAML)
+		c->errors += (unsigned)(diags_count(c->d, DIAG_ERROR) - before);
+	else if (ret < 0)
+		report_unreadable(c, rel, pos);
+	return ret < 0 ? -1 : 0;
+}
+
 int ov_load_yaml(const struct ydoc **out, struct octx *c, const char *rel, struct ypos pos)
 {
 	struct strbuf buf = STRBUF_INIT;
-	char *shown = ov_display_path(c, rel);
+	char *shown;
 	int ret = -1;
 
+	if (c->ov->load_yaml)
+		return load_shared(out, c, rel, pos);
+	shown = ov_display_path(c, rel);
 	if (ov_read(&buf, c, rel, pos) == 0)
 		ret = ov_parse_yaml(out, c, shown, buf.buf, buf.len);
 	strbuf_release(&buf);

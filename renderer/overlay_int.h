@@ -78,8 +78,9 @@ const json_t *ov_kfield(const struct octx *c, const char *field);
 /* The kustomization-relative path rel as shown in messages ("overlays/prod/x.yaml"); owned. */
 char *ov_display_path(const struct octx *c, const char *rel);
 /*
- * Read and parse the YAML file rel; *out is kept by c (freed with it).
- * -1 after reporting at pos (in the kustomization) or the YAML errors.
+ * Read and parse the YAML file rel, or have ov->load_yaml load it; *out is
+ * kept by c (freed with it) or by ov's caller. -1 after reporting at pos
+ * (in the kustomization) or the YAML errors.
  */
 int ov_load_yaml(const struct ydoc **out, struct octx *c, const char *rel, struct ypos pos);
 /* Read the file rel into buf; -1 after reporting at pos. */

@@ -154,7 +154,7 @@ static char *member_or_empty(const json_t *obj, const char *key)
 
 int overlay_set_namespace(json_t *objects, const char *namespace_, struct diags *d)
 {
-	struct overlay ov = { NULL, NULL, "", "", NULL, NULL };
+	struct overlay ov = { .file = "", .dir = "" };
 	struct octx c = { .ov = &ov, .ns = namespace_, .d = d };
 	size_t i;
 	json_t *obj;

@@ -8,7 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
+#include "diag.h"
 #include "util.h"
+#include "yamlload.h"
 #include "banned.h"
 
 struct source_ops {
@@ -31,6 +35,9 @@ struct source {
 	struct strvec mem_paths; /* memory backend: sorted paths ... */
 	struct strbuf *mem_data; /* ... and their contents */
 	size_t mem_alloc;
+	struct ydoc **docs; /* every document source_load_yaml() handed out */
+	size_t docs_nr, docs_alloc;
+	json_t *clean; /* path -> index into docs of its parse without problems */
 };
 
 int source_path_ok(const char *path)
@@ -548,6 +555,7 @@ void source_mem_add(struct source *src, const char *path, const char *data, size
 	}
 	strbuf_reset(&src->mem_data[i]);
 	strbuf_add(&src->mem_data[i], data, len);
+	json_object_del(src->clean, path); /* parse the new contents (the old document lives on) */
 }
 
 /* ---- common ---- */
@@ -556,6 +564,10 @@ void source_free(struct source *src)
 {
 	if (!src)
 		return;
+	for (size_t i = 0; i < src->docs_nr; i++)
+		ydoc_free(src->docs[i]);
+	free(src->docs);
+	json_decref(src->clean);
 	src->ops->release(src);
 	free(src);
 }
@@ -616,4 +628,47 @@ too_much:
 size_t source_files_read(const struct source *src)
 {
 	return src->files;
+}
+
+static void add_all(struct diags *d, const struct diags *from)
+{
+	for (size_t i = 0; i < diags_nr(from); i++) {
+		const struct diag *e = diags_get(from, i);
+
+		diags_add(d, e->severity, e->file, e->line, e->col, e->rule, "%s", e->message);
+	}
+}
+
+int source_load_yaml(const struct ydoc **out, struct source *src, const char *path,
+		     struct diags *d, struct strbuf *err)
+{
+	const json_t *seen = json_object_get(src->clean, path);
+	struct strbuf buf = STRBUF_INIT;
+	struct diags *found = NULL;
+	struct ydoc *doc = NULL;
+	int ret;
+
+	*out = seen ? src->docs[json_integer_value(seen)] : NULL;
+	if (seen)
+		return 0;
+	if ((ret = source_read(src, path, &buf, err)) < 0)
+		goto cleanup;
+	found = diags_new();
+	if (ydoc_load(&doc, path, buf.buf, buf.len, NULL, found) < 0)
+		ret = SOURCE_BAD_YAML;
+	add_all(d, found);
+	if (!doc)
+		goto cleanup;
+	if (!diags_nr(found)) {
+		if (!src->clean)
+			src->clean = json_object();
+		json_object_set_new_nocheck(src->clean, path, json_integer((json_int_t)src->docs_nr));
+	}
+	ALLOC_GROW(src->docs, src->docs_nr + 1, src->docs_alloc);
+	src->docs[src->docs_nr++] = doc;
+	*out = doc; /* transferred to src */
+cleanup:
+	diags_free(found);
+	strbuf_release(&buf);
+	return ret;
 }

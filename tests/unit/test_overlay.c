@@ -112,7 +112,7 @@ static int render_case(struct strbuf *out, const char *name)
 	struct ydoc *kdoc = load_yaml_file(kfile, d);
 	json_t *base = load_base(base_dir, d), *objects = NULL;
 	char *ns = as_gitd_overlay(ydoc_root(kdoc, 0));
-	struct overlay ov = { ydoc_root(kdoc, 0), kdoc, kfile, ov_dir, read_in_dir, ov_dir };
+	struct overlay ov = { ydoc_root(kdoc, 0), kdoc, kfile, ov_dir, read_in_dir, ov_dir, NULL };
 	int ret = overlay_apply(&objects, base, &ov, ns, d);
 
 	if (ret == 0) {
@@ -201,7 +201,7 @@ static void run_overlay(struct run *r, const char *kustomization, const char *ba
 	struct ydoc *kdoc = NULL, *bdoc = NULL;
 	json_t *objects = json_array();
 	struct overlay ov = { NULL, NULL, "overlays/prod/kustomization.yaml", "overlays/prod",
-			      read_memory, (void *)files };
+			      read_memory, (void *)files, NULL };
 
 	memset(r, 0, sizeof(*r));
 	r->d = diags_new();
