@@ -305,10 +305,9 @@ static void index_add(struct octx *c, size_t i)
 		index_put(c, kind, r->org_name, i);
 }
 
-/* The indices of the resources that may have id (an array, or NULL for none). */
-static const json_t *candidates(struct octx *c, const struct ov_id *id)
+const json_t *ov_named(struct octx *c, const char *kind, const char *name)
 {
-	char *key = xstrfmt("%s\x1f%s", id->kind, id->name);
+	char *key = xstrfmt("%s\x1f%s", kind, name);
 	const json_t *list;
 
 	if (!c->index) {
@@ -323,7 +322,7 @@ static const json_t *candidates(struct octx *c, const struct ov_id *id)
 
 size_t ov_find_all(struct octx *c, const struct ov_id *id, size_t *first)
 {
-	const json_t *list = candidates(c, id);
+	const json_t *list = ov_named(c, id->kind, id->name);
 	size_t k, hits = 0;
 	json_t *v;
 

@@ -95,6 +95,12 @@ int ov_add(struct octx *c, json_t *obj, const char *file, struct ypos pos);
 ssize_t ov_find(struct octx *c, const struct ov_id *id);
 /* How many resources have this identity (as ov_find() sees it); *first is the first one's index. */
 size_t ov_find_all(struct octx *c, const struct ov_id *id, size_t *first);
+/*
+ * The resources of this kind named name now or when they joined, as an
+ * array of ascending indices into c->res (NULL for none), valid until a
+ * resource is renamed or removed.
+ */
+const json_t *ov_named(struct octx *c, const char *kind, const char *name);
 /* Does r have this identity, now or when it joined? */
 int ov_res_has_id(const struct ores *r, const struct ov_id *id);
 /* Remove resource i. */

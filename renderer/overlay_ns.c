@@ -172,5 +172,6 @@ int overlay_set_namespace(json_t *objects, const char *namespace_, struct diags 
 	while (c.nr)
 		ov_remove(&c, c.nr - 1);
 	free(c.res);
+	ov_index_drop(&c);
 	return ret;
 }

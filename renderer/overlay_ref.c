@@ -162,9 +162,16 @@ static int candidate(const struct fix *f, const struct ores *r, const char *name
 /* The object a reference names (by name, and by original namespace when org_ns). */
 static const struct ores *select_referral(const struct fix *f, const char *name, const char *org_ns)
 {
-	for (size_t i = 0; i < f->c->nr; i++)
-		if (candidate(f, &f->c->res[i], name, org_ns))
-			return &f->c->res[i];
+	const json_t *named = ov_named(f->c, f->target->kind, name);
+	size_t k;
+	json_t *i;
+
+	json_array_foreach(named, k, i) {
+		const struct ores *r = &f->c->res[json_integer_value(i)];
+
+		if (candidate(f, r, name, org_ns))
+			return r;
+	}
 	return NULL;
 }
 
