@@ -21,6 +21,8 @@ int ov_fs_matches(const struct ov_fieldspec *fs, const json_t *obj)
 
 	if (fs->kind && (!kind || strcmp(fs->kind, kind)))
 		return 0;
+	if (!fs->group && !fs->version)
+		return 1;
 	ov_split_gv(json_string_value(json_object_get(obj, "apiVersion")), &group, &version);
 	match = (!fs->group || !strcmp(fs->group, group)) &&
 		(!fs->version || !strcmp(fs->version, version));
@@ -34,18 +36,22 @@ static void split_path(struct strvec *out, const char *path)
 {
 	struct strbuf part = STRBUF_INIT;
 
-	for (const char *p = path;; p++) {
-		if (*p == '\\' && p[1] == '/') {
-			strbuf_addch(&part, '/');
-			p++;
-		} else if (*p == '/' || !*p) {
-			strvec_push(out, part.buf);
-			strbuf_reset(&part);
-			if (!*p)
-				break;
-		} else {
-			strbuf_addch(&part, *p);
+	for (const char *p = path;;) {
+		size_t n = strcspn(p, "\\/");
+
+		strbuf_add(&part, p, n);
+		p += n;
+		if (*p == '\\') {
+			int slash = p[1] == '/'; /* any other backslash is itself */
+
+			strbuf_addch(&part, slash ? '/' : '\\');
+			p += slash ? 2 : 1;
+			continue;
 		}
+		strvec_push(out, part.buf);
+		strbuf_reset(&part);
+		if (!*p++)
+			break;
 	}
 	strbuf_release(&part);
 }
