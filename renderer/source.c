@@ -28,7 +28,9 @@ struct source {
 	const struct source_ops *ops;
 	size_t files; /* files read */
 	size_t bytes; /* bytes read */
-	int dirfd;    /* directory backend: the root */
+	int dirfd;    /* directory backend: the root ... */
+	struct strbuf parent; /* ... and the directory dir_parent() opened last */
+	int parent_fd;
 	git_repository *repo; /* git backend */
 	git_tree *tree;
 	int own_repo;
@@ -107,25 +109,49 @@ static void sort_tail(struct strvec *sv, size_t from)
 
 /* ---- directory backend ---- */
 
-/*
- * Open the directory holding path's last component without following
- * symbolic links anywhere, so nothing outside the root is reached.
- * Returns the descriptor (caller closes) and *last points into path.
- */
-static int dir_parent(struct source *src, const char *path, const char **last)
+/* Open directory path (len bytes of it) under the root, following no symbolic link. */
+static int open_dir(struct source *src, const char *path, size_t len)
 {
 	int fd = dup(src->dirfd);
-	const char *p = path;
+	const char *p = path, *end = path + len;
 
-	for (const char *slash; fd >= 0 && (slash = strchr(p, '/')); p = slash + 1) {
-		char *comp = xstrndup(p, (size_t)(slash - p));
+	while (fd >= 0 && p < end) {
+		const char *slash = memchr(p, '/', (size_t)(end - p));
+		char *comp = xstrndup(p, slash ? (size_t)(slash - p) : (size_t)(end - p));
 		int next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 		free(comp);
 		close(fd);
 		fd = next;
+		p = slash ? slash + 1 : end;
 	}
-	*last = p;
+	return fd;
+}
+
+/*
+ * The directory holding path's last component, opened without following
+ * symbolic links anywhere, so nothing outside the root is reached; *last
+ * points into path. The descriptor is src's (do not close it): it stays
+ * open for the next call, as callers go through one directory at a time.
+ */
+static int dir_parent(struct source *src, const char *path, const char **last)
+{
+	const char *slash = strrchr(path, '/');
+	size_t len = slash ? (size_t)(slash - path) : 0;
+	int fd;
+
+	*last = slash ? slash + 1 : path;
+	if (!slash)
+		return src->dirfd;
+	if (src->parent_fd >= 0 && src->parent.len == len && !memcmp(src->parent.buf, path, len))
+		return src->parent_fd;
+	if ((fd = open_dir(src, path, len)) < 0)
+		return -1;
+	if (src->parent_fd >= 0)
+		close(src->parent_fd);
+	src->parent_fd = fd;
+	strbuf_reset(&src->parent);
+	strbuf_add(&src->parent, path, len);
 	return fd;
 }
 
@@ -136,8 +162,6 @@ static enum source_type dir_stat(struct source *src, const char *path)
 	int fd = dir_parent(src, path, &last);
 	int ok = fd >= 0 && !fstatat(fd, last, &st, AT_SYMLINK_NOFOLLOW);
 
-	if (fd >= 0)
-		close(fd);
 	if (!ok)
 		return SOURCE_NONE;
 	if (S_ISREG(st.st_mode))
@@ -148,8 +172,8 @@ static enum source_type dir_stat(struct source *src, const char *path)
 static int dir_list(struct source *src, const char *path, struct strvec *out, struct strbuf *err)
 {
 	const char *last = ".";
-	/* A fresh descriptor: a dup() would share the directory offset with the root. */
-	int parent = *path ? dir_parent(src, path, &last) : dup(src->dirfd);
+	/* A fresh descriptor: a dup() would share the directory offset with the parent. */
+	int parent = *path ? dir_parent(src, path, &last) : src->dirfd;
 	int fd = parent < 0 ? -1 : openat(parent, last, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
 	size_t from = out->nr;
@@ -177,8 +201,6 @@ cleanup:
 		closedir(dir);
 	if (fd >= 0)
 		close(fd);
-	if (parent >= 0)
-		close(parent);
 	return ret;
 }
 
@@ -225,14 +247,15 @@ static int dir_read(struct source *src, const char *path, size_t max, struct str
 	}
 	if (fd >= 0)
 		close(fd);
-	if (parent >= 0)
-		close(parent);
 	return ret;
 }
 
 static void dir_release(struct source *src)
 {
 	close(src->dirfd);
+	if (src->parent_fd >= 0)
+		close(src->parent_fd);
+	strbuf_release(&src->parent);
 }
 
 static const struct source_ops dir_ops = { dir_stat, dir_list, dir_read, dir_release };
@@ -249,6 +272,8 @@ int source_open_dir(struct source **out, const char *dir, struct strbuf *err)
 	*out = xcalloc(1, sizeof(**out));
 	(*out)->ops = &dir_ops;
 	(*out)->dirfd = fd; /* transferred */
+	strbuf_init(&(*out)->parent, 0);
+	(*out)->parent_fd = -1;
 	return 0;
 }
 

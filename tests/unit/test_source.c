@@ -180,6 +180,7 @@ static char *listing(struct source *src, const char *path)
 /* What every backend must answer for files[]. */
 static void check_backend(struct source *src)
 {
+	static const size_t in_turn[] = { 3, 2, 3, 1, 4, 0, 3 };
 	struct strbuf buf = STRBUF_INIT, err = STRBUF_INIT;
 
 	ck_assert_int_eq(source_stat(src, ""), SOURCE_DIR);
@@ -201,6 +202,11 @@ static void check_backend(struct source *src)
 	ck_assert_int_eq(source_read(src, "resources", &buf, &err), -1);
 	ck_assert_str_eq(err.buf, "is a directory, not a file");
 	ck_assert_uint_eq(source_files_read(src), 2);
+	/* directories in turn (the directory backend keeps the last one open) */
+	for (size_t i = 0; i < ARRAY_SIZE(in_turn); i++) {
+		ck_assert_int_eq(source_read(src, files[in_turn[i]].path, &buf, &err), 0);
+		ck_assert_str_eq(buf.buf, files[in_turn[i]].data);
+	}
 	strbuf_release(&buf);
 	strbuf_release(&err);
 }
