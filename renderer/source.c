@@ -40,6 +40,7 @@ struct source {
 	struct ydoc **docs; /* every document source_load_yaml() handed out */
 	size_t docs_nr, docs_alloc;
 	json_t *clean; /* path -> index into docs of its parse without problems */
+	json_t *types; /* path -> enum source_type: the validator and the renderer ask alike */
 };
 
 int source_path_ok(const char *path)
@@ -581,6 +582,7 @@ void source_mem_add(struct source *src, const char *path, const char *data, size
 	strbuf_reset(&src->mem_data[i]);
 	strbuf_add(&src->mem_data[i], data, len);
 	json_object_del(src->clean, path); /* parse the new contents (the old document lives on) */
+	json_object_clear(src->types);     /* the file, and maybe its directories, are new */
 }
 
 /* ---- common ---- */
@@ -593,15 +595,27 @@ void source_free(struct source *src)
 		ydoc_free(src->docs[i]);
 	free(src->docs);
 	json_decref(src->clean);
+	json_decref(src->types);
 	src->ops->release(src);
 	free(src);
 }
 
 enum source_type source_stat(struct source *src, const char *path)
 {
+	const json_t *seen;
+	enum source_type type;
+
 	if (!*path)
 		return SOURCE_DIR;
-	return source_path_ok(path) ? src->ops->stat(src, path) : SOURCE_NONE;
+	if (!source_path_ok(path))
+		return SOURCE_NONE;
+	if ((seen = json_object_get(src->types, path)))
+		return (enum source_type)json_integer_value(seen);
+	type = src->ops->stat(src, path);
+	if (!src->types)
+		src->types = json_object();
+	json_object_set_new_nocheck(src->types, path, json_integer(type));
+	return type;
 }
 
 int source_list(struct source *src, const char *path, struct strvec *out, struct strbuf *err)

@@ -72,7 +72,11 @@ struct source *source_new_mem(void);
 void source_mem_add(struct source *src, const char *path, const char *data, size_t len);
 void source_free(struct source *src);
 
-/* What path is; SOURCE_NONE also for invalid paths. "" is the root. */
+/*
+ * What path is; SOURCE_NONE also for invalid paths. "" is the root. The
+ * answer is remembered (a checkout is assumed not to change while it is
+ * checked); source_mem_add() makes the memory backend forget.
+ */
 enum source_type source_stat(struct source *src, const char *path);
 /*
  * Append the names of the entries of directory path ("" for the root) to

@@ -403,6 +403,20 @@ START_TEST(test_load_yaml)
 }
 END_TEST
 
+/* Answers are remembered, but a file added to a memory source is seen at once. */
+START_TEST(test_stat_after_add)
+{
+	struct source *src = source_new_mem();
+
+	ck_assert_int_eq(source_stat(src, "a/b.yaml"), SOURCE_NONE);
+	ck_assert_int_eq(source_stat(src, "a"), SOURCE_NONE);
+	source_mem_add(src, "a/b.yaml", "x: 1\n", 5);
+	ck_assert_int_eq(source_stat(src, "a/b.yaml"), SOURCE_FILE);
+	ck_assert_int_eq(source_stat(src, "a"), SOURCE_DIR);
+	source_free(src);
+}
+END_TEST
+
 static char *joined(const char *base, const char *rel)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -455,6 +469,7 @@ int main(void)
 	tcase_add_test(tc, test_total_cap);
 	tcase_add_test(tc, test_path_join);
 	tcase_add_test(tc, test_load_yaml);
+	tcase_add_test(tc, test_stat_after_add);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
