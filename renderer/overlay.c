@@ -351,9 +351,10 @@ void ov_index_drop(struct octx *c)
 
 void ov_index_check(struct octx *c, size_t i, const struct ov_id *was)
 {
-	const char *kind = json_string_value(json_object_get(c->res[i].obj, "kind"));
+	const json_t *obj = c->res[i].obj;
+	const char *kind = json_string_value(json_object_get(obj, "kind"));
 
-	if (!kind || strcmp(kind, was->kind) || strcmp(meta_string(c->res[i].obj, "name"), was->name))
+	if (!kind || strcmp(kind, was->kind) || strcmp(meta_string(obj, "name"), was->name))
 		ov_index_drop(c);
 }
 

@@ -44,7 +44,7 @@ struct octx {
 	 * "kind\x1fname" -> ascending indices into res of the resources with
 	 * that kind and name, now or when they joined: adding an object and
 	 * finding a patch's target look there instead of at every resource,
-	 * which made a large app quadratic. NULL until ov_find() needs it, and
+	 * which made a large app quadratic. NULL until a lookup needs it, and
 	 * again when it may be out of date (see ov_index_drop()).
 	 */
 	json_t *index;

@@ -56,7 +56,7 @@ rerror(struct rctx *c, const char *file, struct ypos pos, const char *rule, cons
 	strbuf_release(&msg);
 }
 
-/* Read and parse path (the validator did already: see source_load_yaml()); NULL after reporting. */
+/* Read and parse path (or have what the validator parsed); NULL after reporting. */
 static const struct ydoc *load_yaml(struct rctx *c, const char *path)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -301,8 +301,9 @@ static int apply_overlay(struct rctx *c)
 	char *dir = xstrfmt("overlays/%s", c->o->env);
 	char *file = find_kustomization(c, dir);
 	struct overlay_reader reader = { c->src, dir };
-	struct overlay ov = { .file = file ? file : APP_FILE, .dir = dir, .read_file = read_overlay_file,
-			      .load_yaml = load_overlay_yaml, .payload = &reader };
+	struct overlay ov = { .file = file ? file : APP_FILE, .dir = dir,
+			      .read_file = read_overlay_file, .load_yaml = load_overlay_yaml,
+			      .payload = &reader };
 	const struct ydoc *doc = file ? load_yaml(c, file) : NULL;
 	json_t *empty = json_object();
 	int ret = -1;

@@ -669,6 +669,7 @@ size_t source_files_read(const struct source *src)
 	return src->files;
 }
 
+/* Add the problems of from to d. */
 static void add_all(struct diags *d, const struct diags *from)
 {
 	for (size_t i = 0; i < diags_nr(from); i++) {
@@ -687,12 +688,14 @@ int source_load_yaml(const struct ydoc **out, struct source *src, const char *pa
 	struct ydoc *doc = NULL;
 	int ret;
 
-	*out = seen ? src->docs[json_integer_value(seen)] : NULL;
-	if (seen)
+	*out = NULL;
+	if (seen) {
+		*out = src->docs[json_integer_value(seen)];
 		return 0;
+	}
 	if ((ret = source_read(src, path, &buf, err)) < 0)
 		goto cleanup;
-	found = diags_new();
+	found = diags_new(); /* to tell a clean parse, even when d is full */
 	if (ydoc_load(&doc, path, buf.buf, buf.len, NULL, found) < 0)
 		ret = SOURCE_BAD_YAML;
 	add_all(d, found);
@@ -701,7 +704,8 @@ int source_load_yaml(const struct ydoc **out, struct source *src, const char *pa
 	if (!diags_nr(found)) {
 		if (!src->clean)
 			src->clean = json_object();
-		json_object_set_new_nocheck(src->clean, path, json_integer((json_int_t)src->docs_nr));
+		json_object_set_new_nocheck(src->clean, path,
+					    json_integer((json_int_t)src->docs_nr));
 	}
 	ALLOC_GROW(src->docs, src->docs_nr + 1, src->docs_alloc);
 	src->docs[src->docs_nr++] = doc;

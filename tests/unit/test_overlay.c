@@ -479,8 +479,8 @@ START_TEST(field_spec_in_the_way)
 		      "  x/y: text\n",
 		      NULL,
 		      "overlays/prod/kustomization.yaml:2:3: error: cannot set labels at "
-		      "spec/x\\/y/list[]/labels of ConfigMap/plain in namespace shop-prod: expected a "
-		      "mapping or a list on the way to `list[]` [overlay-field]\n");
+		      "spec/x\\/y/list[]/labels of ConfigMap/plain in namespace shop-prod: "
+		      "expected a mapping or a list on the way to `list[]` [overlay-field]\n");
 }
 END_TEST
 

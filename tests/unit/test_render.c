@@ -250,8 +250,10 @@ START_TEST(test_source_documents_untouched)
 				 "    gitd.internal/generated: app.yaml\n  name: c\n";
 	static const char patch[] = "apiVersion: v1\ndata:\n  a: b\nkind: ConfigMap\nmetadata:\n"
 				    "  name: c\n";
-	struct source *src = mem_source(FILES("resources/cm.yaml", cm, "overlays/prod/kustomization.yaml",
-					      "patches:\n- path: p.yaml\n", "overlays/prod/p.yaml", patch));
+	struct source *src = mem_source(FILES("resources/cm.yaml", cm,
+					      "overlays/prod/kustomization.yaml",
+					      "patches:\n- path: p.yaml\n",
+					      "overlays/prod/p.yaml", patch));
 	struct gitd_config *cfg = config_default();
 	struct render_opts o = { cfg, "shop", "prod", NULL };
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT, yaml = STRBUF_INIT;
@@ -261,8 +263,8 @@ START_TEST(test_source_documents_untouched)
 	for (int i = 0; i < 2; i++) {
 		strbuf_reset(&out);
 		ck_assert_int_eq(render_env_stream(&out, src, &o, d), 0);
-		ck_assert_str_eq(out.buf, "apiVersion: v1\ndata:\n  a: b\nkind: ConfigMap\nmetadata:\n"
-					  "  name: c\n  namespace: shop-prod\n");
+		ck_assert_str_eq(out.buf, "apiVersion: v1\ndata:\n  a: b\nkind: ConfigMap\n"
+					  "metadata:\n  name: c\n  namespace: shop-prod\n");
 	}
 	ck_assert_int_eq(source_load_yaml(&doc, src, "resources/cm.yaml", d, &err), 0);
 	ck_assert_int_eq(yamlemit_doc(&yaml, ydoc_root(doc, 0)), 0);
