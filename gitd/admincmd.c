@@ -233,7 +233,9 @@ static void undeploy(struct cmd *c, const char *repo)
 	json_t *state = state_load(c->ctx->data_dir, repo);
 	const char *app = json_string_value(json_object_get(state, "app"));
 	char *deploy = repos_path(c->ctx->data_dir, DEPLOY_REPO);
-	struct deploy_info info = { .source_repo = repo, .pushed_by = c->ctx->who->user };
+	struct deploy_info info = { .source_repo = repo, .pushed_by = c->ctx->who->user,
+				    .repo_url = config_deploy_repo_url(c->ctx->cfg),
+				    .namespace_pattern = config_namespace_pattern(c->ctx->cfg) };
 	struct strbuf err = STRBUF_INIT;
 	int rc;
 

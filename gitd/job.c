@@ -164,6 +164,7 @@ static int deploy_one_commit(struct job_run *r, const git_oid *commit, git_oid *
 	{
 		struct deploy_info info = { .source_repo = r->job->repo, .source_commit = hex,
 					    .pushed_by = r->job->pusher,
+					    .repo_url = config_deploy_repo_url(r->cfg),
 					    .namespace_pattern = config_namespace_pattern(r->cfg) };
 		struct deploy_result res;
 

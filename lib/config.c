@@ -35,6 +35,7 @@ static const char default_config[] =
 	"            \"privileged\": \"enforce\", \"requests\": \"warn\"},"
 	" \"namespace\": \"{app}-{env}\","
 	" \"metrics_listen\": \"\","
+	" \"deploy_repo_url\": \"ssh://git@gitd.gitd.svc:22/deploy.git\","
 	" \"log_format\": \"text\","
 	" \"schemas\": null,"
 	" \"limits\": {\"login_grace_time\": 30, \"max_unauthenticated\": 64,"
@@ -259,6 +260,25 @@ static void check_path(struct cfgcheck *c, const json_t *obj, const char *key, c
 
 	if (s && !*s)
 		report(c, value_pos(c, obj, key), "config-value", "`%s` must not be empty", path);
+}
+
+/* A URL git can fetch: a non-empty string without blanks or control characters. */
+static void check_url(struct cfgcheck *c, const json_t *obj, const char *key, const char *path)
+{
+	const char *s = want_string(c, obj, key, path);
+
+	if (!s)
+		return;
+	for (const char *p = s; *p; p++) {
+		if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+			report(c, value_pos(c, obj, key), "config-value",
+			       "`%s` must be a URL without blanks", path);
+			return;
+		}
+	}
+	if (!*s || !strstr(s, "://"))
+		report(c, value_pos(c, obj, key), "config-value",
+		       "`%s` must be a URL such as ssh://git@gitd.example.com/deploy.git", path);
 }
 
 static void check_registry(struct cfgcheck *c, const json_t *obj, const char *key,
@@ -689,6 +709,7 @@ static const struct key_rule top_rules[] = {
 	{ "policy", check_policy },
 	{ "namespace", check_namespace },
 	{ "metrics_listen", check_hostport },
+	{ "deploy_repo_url", check_url },
 	{ "log_format", check_log_format },
 	{ "schemas", check_path },
 	{ "limits", check_limits },
@@ -994,6 +1015,11 @@ const char *config_registry(const struct gitd_config *cfg)
 int config_registry_insecure(const struct gitd_config *cfg)
 {
 	return json_is_true(json_object_get(cfg->root, "registry_insecure"));
+}
+
+const char *config_deploy_repo_url(const struct gitd_config *cfg)
+{
+	return root_string(cfg, "deploy_repo_url");
 }
 
 const char *config_metrics_listen(const struct gitd_config *cfg)
