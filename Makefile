@@ -15,7 +15,7 @@ SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR     ?= $(PREFIX)/lib/sysusers.d
 CC       ?= cc
 CFLAGS   ?= -O2 -g
-PKGS      = libssh libgit2 libcurl yaml-0.1 jansson
+PKGS      = libssh libgit2 libcurl yaml-0.1 jansson libcrypto
 
 WARNINGS  = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wvla -Wwrite-strings -fno-common -Werror

@@ -5,7 +5,7 @@
 set -eu
 
 packages="build-essential pkg-config git openssh-client openssh-server
-libssh-dev libgit2-dev libcurl4-openssl-dev libyaml-dev libjansson-dev check
+libssh-dev libssl-dev libgit2-dev libcurl4-openssl-dev libyaml-dev libjansson-dev check
 clang libclang-rt-14-dev buildah docker-registry systemd groff-base"
 
 missing=""
