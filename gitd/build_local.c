@@ -19,6 +19,7 @@
 #include "build_int.h"
 #include "config.h"
 #include "fileutil.h"
+#include "log.h"
 #include "source.h"
 #include "spawn.h"
 #include "strvec.h"
@@ -101,8 +102,8 @@ void build_kill_recorded(const char *tmp)
 		goto cleanup; /* another boot: nothing of it runs */
 	start = proc_start(pid, &pgrp);
 	/* the leader itself, if alive, must be the one recorded; its group outlives it */
-	if (!start || (!strcmp(start, f.v[1]) && pgrp == pid))
-		kill(-pid, SIGKILL);
+	if ((!start || (!strcmp(start, f.v[1]) && pgrp == pid)) && kill(-pid, SIGKILL) == 0)
+		log_event(LOG_WARN, "stale-build-killed", "pgid", f.v[0], "dir", tmp, NULL);
 cleanup:
 	strvec_clear(&f);
 	strbuf_release(&rec);

@@ -674,6 +674,120 @@ START_TEST(test_command_superseded)
 }
 END_TEST
 
+/* gitd stopping: the build stops, cleans up, and the job process dies of SIGTERM (to be requeued). */
+START_TEST(test_sigterm_stops_build)
+{
+	struct fixture f;
+	char *pidfile = xstrfmt("%s/grandchild", tmpdir), *script, *pid_text = NULL, *tmp;
+	int status;
+	pid_t pid;
+
+	script = xstrfmt("sleep 60 & echo $! >%s; echo started; wait", pidfile);
+	fixture_init(&f, sh_builder(script));
+	pid = fork();
+	if (pid == 0) {
+		struct strbuf err = STRBUF_INIT;
+		char *image = NULL;
+
+		signal(SIGTERM, SIG_DFL); /* as in a job process */
+		run_build(&f, &image, &err);
+		_exit(0); /* not reached: build_image() re-raises SIGTERM */
+	}
+	for (int i = 0; i < 200 && !pid_text; i++) {
+		char *log = read_all(f.log_path);
+
+		if (log && strstr(log, "build: started\n"))
+			pid_text = read_all(pidfile);
+		free(log);
+		if (!pid_text)
+			usleep(50 * 1000);
+	}
+	ck_assert_ptr_nonnull(pid_text);
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+	ck_assert_int_eq(process_gone((pid_t)atoi(pid_text)), 1);
+	tmp = xstrfmt("%s/builds/tmp", f.data);
+	ck_assert_int_eq(rmdir(tmp), 0); /* empty: the build's temp dir is gone */
+	free(tmp);
+	free(pid_text);
+	free(script);
+	free(pidfile);
+	fixture_release(&f);
+}
+END_TEST
+
+/* A process group of its own running sleep; its pid. */
+static pid_t spawn_group(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		setpgid(0, 0);
+		execl("/bin/sleep", "sleep", "60", (char *)NULL);
+		_exit(127);
+	}
+	ck_assert_int_gt(pid, 0);
+	setpgid(pid, pid); /* also here: no race with the kill below */
+	return pid;
+}
+
+static void write_record(const char *dir, pid_t pid, const char *start)
+{
+	char *path = xstrfmt("%s/builder.pid", dir), *boot = read_all("/proc/sys/kernel/random/boot_id");
+	char *line;
+
+	ck_assert_ptr_nonnull(boot);
+	boot[strcspn(boot, "\n")] = '\0';
+	line = xstrfmt("%d %s %s\n", (int)pid, start, boot);
+	ck_assert_int_eq(mkdir_p(dir, 0700), 0);
+	ck_assert_int_eq(write_file_atomic(path, line, strlen(line), 0600), 0);
+	free(line);
+	free(boot);
+	free(path);
+}
+
+/* Field 22 of /proc/PID/stat. */
+static char *start_time(pid_t pid)
+{
+	char *path = xstrfmt("/proc/%d/stat", (int)pid), *stat = read_all(path), *p;
+	char *result;
+	int field = 2;
+
+	ck_assert_ptr_nonnull(stat);
+	for (p = strrchr(stat, ')') + 1; field < 21; field++)
+		p = strchr(p + 1, ' ');
+	result = xstrndup(p + 1, strcspn(p + 1, " "));
+	free(stat);
+	free(path);
+	return result;
+}
+
+START_TEST(test_cleanup_stale)
+{
+	char *data = xstrfmt("%s/data", tmpdir);
+	char *ours = xstrfmt("%s/builds/tmp/3-aaaaaa", data), *reused = xstrfmt("%s/builds/tmp/4-bbbbbb", data);
+	pid_t lost = spawn_group(), stranger = spawn_group();
+	char *start = start_time(lost);
+	int status;
+
+	write_record(ours, lost, start);
+	write_record(reused, stranger, "1"); /* the pid was reused by another process since */
+	build_cleanup_stale(data);
+	ck_assert_int_eq(waitpid(lost, &status, 0), lost);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ck_assert_int_eq(waitpid(stranger, &status, WNOHANG), 0); /* left alone */
+	ck_assert_int_eq(access(ours, F_OK), -1);
+	ck_assert_int_eq(access(reused, F_OK), -1);
+	kill(stranger, SIGKILL);
+	waitpid(stranger, NULL, 0);
+	free(start);
+	free(ours);
+	free(reused);
+	free(data);
+}
+END_TEST
+
 START_TEST(test_builder_none)
 {
 	struct fixture f;
@@ -747,6 +861,8 @@ int main(void)
 	tcase_add_test(tc, test_command_no_digest);
 	tcase_add_test(tc, test_command_timeout_kills_group);
 	tcase_add_test(tc, test_command_superseded);
+	tcase_add_test(tc, test_sigterm_stops_build);
+	tcase_add_test(tc, test_cleanup_stale);
 	tcase_add_test(tc, test_builder_none);
 	tcase_add_test(tc, test_report);
 	suite_add_tcase(s, tc);
