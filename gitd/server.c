@@ -39,6 +39,7 @@
 struct conn {
 	pid_t pid;
 	int startup_fd;  /* read end; -1 once authenticated or evicted */
+	int kex_done;    /* the key exchange completed: a real SSH client */
 	int evicted;     /* killed to make room; gone once reaped */
 	char source[INET6_ADDRSTRLEN];
 	int64_t started;
@@ -143,12 +144,13 @@ static size_t live_connections(const struct server *srv)
 }
 
 /*
- * An unauthenticated connection this old is stalled: real clients finish
- * the key exchange and authentication well within it, even when many
- * connect at once on a busy machine. Only stalled connections are evicted,
- * so a burst of real clients never evicts itself.
+ * A connection that has not completed the SSH key exchange this long after
+ * connecting is stalled: a real client sends its banner and key exchange at
+ * once, even when many connect together on a busy machine. Only stalled
+ * connections are evicted, so a burst of real clients never evicts itself;
+ * one past the key exchange keeps its login_grace_time.
  */
-#define STALLED_MS 2000
+#define STALLED_MS 3000
 
 /* Kill the oldest stalled unauthenticated connection (of source, if given); 0 if one was found. */
 static int evict_stalled(struct server *srv, const char *source)
@@ -158,7 +160,8 @@ static int evict_stalled(struct server *srv, const char *source)
 
 	for (size_t i = 0; i < srv->nr; i++) {
 		struct conn *c = &srv->conns[i];
-		if (c->startup_fd < 0 || c->started > cutoff || (source && strcmp(c->source, source)))
+		if (c->startup_fd < 0 || c->kex_done || c->started > cutoff ||
+		    (source && strcmp(c->source, source)))
 			continue;
 		if (!oldest || c->started < oldest->started)
 			oldest = c;
@@ -236,7 +239,7 @@ static void accept_one(struct server *srv)
 		return;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+	if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0) {
 		close(fd);
 		return;
 	}
@@ -259,6 +262,7 @@ static void accept_one(struct server *srv)
 	snprintf(srv->conns[srv->nr].source, sizeof(srv->conns[srv->nr].source), "%s", source);
 	srv->conns[srv->nr].started = now_ms();
 	srv->conns[srv->nr].evicted = 0;
+	srv->conns[srv->nr].kex_done = 0;
 	srv->nr++;
 }
 
@@ -304,6 +308,8 @@ static void start_drain(struct server *srv)
 	srv->draining = 1;
 	srv->drain_deadline = now_ms() + DRAIN_SECONDS * 1000;
 	notify_systemd("STOPPING=1");
+	if (srv->worker)
+		worker_drain(srv->worker);
 	close(srv->listen_fd);
 	srv->listen_fd = -1;
 	for (size_t i = 0; i < srv->nr; i++)
@@ -326,7 +332,21 @@ static void handle_signal(struct server *srv)
 	}
 }
 
-/* Mark authenticated children; kill those past the grace time. */
+/* Read a child's progress: a byte when its key exchange is done, EOF once authenticated. */
+static void read_startup(struct conn *c)
+{
+	char buf[8];
+	ssize_t n = read(c->startup_fd, buf, sizeof(buf));
+
+	if (n > 0) {
+		c->kex_done = 1;
+	} else if (n == 0 || errno != EAGAIN) {
+		close(c->startup_fd);
+		c->startup_fd = -1;
+	}
+}
+
+/* Track children's progress; kill those past the grace time. */
 static void check_startups(struct server *srv, const struct pollfd *p, size_t np)
 {
 	int64_t limit = (int64_t)config_limits(srv->cfg)->login_grace_time * 1000 + GRACE_SLACK_MS;
@@ -334,12 +354,9 @@ static void check_startups(struct server *srv, const struct pollfd *p, size_t np
 	for (size_t i = 0; i < np; i++) {
 		if (!p[i].revents)
 			continue;
-		for (size_t j = 0; j < srv->nr; j++) {
-			if (srv->conns[j].startup_fd == p[i].fd) {
-				close(p[i].fd);
-				srv->conns[j].startup_fd = -1;
-			}
-		}
+		for (size_t j = 0; j < srv->nr; j++)
+			if (srv->conns[j].startup_fd == p[i].fd)
+				read_startup(&srv->conns[j]);
 	}
 	for (size_t j = 0; j < srv->nr; j++)
 		if (srv->conns[j].startup_fd >= 0 && now_ms() - srv->conns[j].started > limit)

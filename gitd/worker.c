@@ -40,6 +40,7 @@ struct worker *worker_new(const char *data_dir)
 		log_event(LOG_ERROR, "queue-init-failed", "error", strerror(errno), NULL);
 		goto fail;
 	}
+	queue_set_draining(data_dir, 0);
 	requeued = queue_requeue_running(data_dir);
 	build_cleanup_stale(data_dir); /* no job runs yet: what builds left is a crash's */
 	if (requeued) {
@@ -84,6 +85,12 @@ size_t worker_running(const struct worker *w)
 	for (size_t i = 0; i < WORKER_MAX_JOBS; i++)
 		n += w->slots[i].job != NULL;
 	return n;
+}
+
+void worker_drain(struct worker *w)
+{
+	if (queue_set_draining(w->data_dir, 1) < 0)
+		log_event(LOG_ERROR, "drain-mark-failed", "error", strerror(errno), NULL);
 }
 
 void worker_stop(struct worker *w)
