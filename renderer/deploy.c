@@ -6,6 +6,9 @@
 #include "deploy.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -369,7 +372,7 @@ static void entry_id(git_oid *out, git_tree *tree, const char *path)
 	git_tree_entry_free(e);
 }
 
-/* The environments this change moves, for the subject ("dev, staging"). */
+/* The environments this change moves, for the subject: "dev, staging". */
 static void add_changed(struct strbuf *out, const struct change *ch, git_tree *old)
 {
 	size_t start = out->len;
@@ -383,9 +386,9 @@ static void add_changed(struct strbuf *out, const struct change *ch, git_tree *o
 			strbuf_addf(out, "%s%s", out->len > start ? ", " : "", ch->envs[i].env);
 		free(path);
 	}
-	entry_id(&was, old, DEPLOY_APPSET_PATH);
-	if (!git_oid_equal(&was, &ch->appset))
-		strbuf_addf(out, "%s%s", out->len > start ? ", " : "", "argocd");
+	/* the ApplicationSet only when it is all that changed: new URL or pattern */
+	if (out->len == start)
+		strbuf_addstr(out, "argocd");
 }
 
 /* Top-level folders of tree holding APP/ (environments to remove the app from). */
@@ -495,10 +498,13 @@ static int move_main(git_repository *repo, const struct tip *tip, const git_oid 
 	char *log = xstrfmt("gitd: %s", subject);
 	int r;
 
-	if (tip->commit)
-		r = git_reference_create_matching(&ref, repo, DEPLOY_BRANCH, id, 1, &tip->id, log);
-	else
-		r = git_reference_create(&ref, repo, DEPLOY_BRANCH, id, 0, log);
+	/*
+	 * Under the ref's lock, libgit2 compares main with tip->id; the zero id
+	 * (unborn main) matches only a missing ref. Creating without force
+	 * instead would check for the ref before taking the lock, and could
+	 * overwrite a first commit made in between.
+	 */
+	r = git_reference_create_matching(&ref, repo, DEPLOY_BRANCH, id, 1, &tip->id, log);
 	git_reference_free(ref);
 	free(log);
 	if (r == GIT_EMODIFIED || r == GIT_EEXISTS || r == GIT_ELOCKED)
@@ -506,14 +512,23 @@ static int move_main(git_repository *repo, const struct tip *tip, const git_oid 
 	return r < 0 ? gitfail(err, "cannot move " DEPLOY_BRANCH) : 0;
 }
 
-/* A short, growing, jittered pause before trying again, so racing writers spread out. */
+/*
+ * Before trying again: a random pause up to 2^attempt ms (at most 64 ms),
+ * so writers that keep colliding spread out ("full jitter" back-off).
+ */
 static void back_off(unsigned attempt)
 {
-	struct timespec ts;
-	unsigned jitter = (unsigned)getpid() * 2654435761u + attempt * 40503u;
+	struct timespec now, ts;
+	uint64_t x;
 
-	ts.tv_sec = 0;
-	ts.tv_nsec = (long)(attempt * 2 + jitter % 5) * 1000000L;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	x = ((uint64_t)getpid() << 32) ^ (uint64_t)now.tv_nsec ^ attempt;
+	x ^= x >> 33; /* splitmix64's finalizer: enough randomness for a pause */
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x %= (uint64_t)1000 << (attempt < 6 ? attempt : 6); /* microseconds */
+	ts.tv_sec = (time_t)(x / 1000000);
+	ts.tv_nsec = (long)(x % 1000000) * 1000;
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
@@ -560,13 +575,110 @@ cleanup:
 	return ret;
 }
 
+/* A pause of ms milliseconds. */
+static void pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/*
+ * gitd's writers take turns: threads of one process on this mutex,
+ * processes on a POSIX record lock on DEPLOY_LOCK_FILE. Unlike flock(2),
+ * a record lock does not pass to children the daemon forks while a deploy
+ * holds it, and it goes when its process dies.
+ */
+static pthread_mutex_t writers_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+static int lock_file(int fd, const char *path, int64_t start, struct strbuf *err)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	while (fcntl(fd, F_SETLK, &fl) < 0) {
+		if (errno != EACCES && errno != EAGAIN && errno != EINTR) {
+			strbuf_addf(err, "cannot lock %s: %s", path, strerror(errno));
+			return -1;
+		}
+		if (now_ms() - start > DEPLOY_LOCK_TIMEOUT_MS) {
+			strbuf_addf(err, "another deploy has held %s for %d seconds", path,
+				    DEPLOY_LOCK_TIMEOUT_MS / 1000);
+			return -1;
+		}
+		pause_ms(2);
+	}
+	return 0;
+}
+
+/* Take the writers' lock of the repository at git_dir; *out is for unlock_writers(). */
+static int lock_writers(int *out, const char *git_dir, struct strbuf *err)
+{
+	char *path = xstrfmt("%s/%s", git_dir, DEPLOY_LOCK_FILE);
+	int64_t start = now_ms();
+	struct timespec deadline;
+	int fd = -1, ret = -1;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += DEPLOY_LOCK_TIMEOUT_MS / 1000;
+	if (pthread_mutex_timedlock(&writers_mutex, &deadline)) {
+		strbuf_addf(err, "another deploy in this process has held %s for %d seconds", path,
+			    DEPLOY_LOCK_TIMEOUT_MS / 1000);
+		goto cleanup;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		strbuf_addf(err, "cannot open %s: %s", path, strerror(errno));
+	if (fd < 0 || lock_file(fd, path, start, err) < 0) {
+		if (fd >= 0)
+			close(fd);
+		pthread_mutex_unlock(&writers_mutex);
+		goto cleanup;
+	}
+	*out = fd; /* transferred */
+	ret = 0;
+cleanup:
+	free(path);
+	return ret;
+}
+
+static void unlock_writers(int fd)
+{
+	close(fd); /* releases the record lock */
+	pthread_mutex_unlock(&writers_mutex);
+}
+
+/* Attempt until the change lands, nothing changes, or other writers win too often. */
+static int land(struct deploy_result *res, git_repository *repo, const struct change *ch,
+		struct strbuf *err)
+{
+	int ret;
+
+	do {
+		if (res->attempts)
+			back_off(res->attempts);
+		res->attempts++;
+		ret = attempt(res, repo, ch, err);
+	} while (ret == ATTEMPT_RETRY && res->attempts < DEPLOY_MAX_ATTEMPTS);
+	if (ret == ATTEMPT_RETRY) {
+		strbuf_addf(err, "%s kept moving: other writers won %d times in a row", DEPLOY_BRANCH,
+			    DEPLOY_MAX_ATTEMPTS);
+		ret = -1;
+	}
+	return ret;
+}
+
+/* Prepare what does not depend on main (outside the lock), then land it. */
 static int run_change(struct deploy_result *out, const char *repo_path, struct change *ch,
 		      struct strbuf *err)
 {
 	struct deploy_result res;
 	git_repository *repo = NULL;
 	struct strbuf appset = STRBUF_INIT;
-	int ret = -1;
+	int lock = -1, ret = -1;
 
 	memset(&res, 0, sizeof(res));
 	if (git_repository_open_bare(&repo, repo_path) < 0) {
@@ -581,18 +693,12 @@ static int run_change(struct deploy_result *out, const char *repo_path, struct c
 	for (size_t i = 0; i < ch->n; i++)
 		if (build_app_tree(&ch->trees[i], repo, &ch->envs[i], err) < 0)
 			goto cleanup;
-	do {
-		if (res.attempts)
-			back_off(res.attempts);
-		res.attempts++;
-		ret = attempt(&res, repo, ch, err);
-	} while (ret == ATTEMPT_RETRY && res.attempts < DEPLOY_MAX_ATTEMPTS);
-	if (ret == ATTEMPT_RETRY) {
-		strbuf_addf(err, "%s kept moving: other writers won %d times in a row", DEPLOY_BRANCH,
-			    DEPLOY_MAX_ATTEMPTS);
-		ret = -1;
-	}
+	if (lock_writers(&lock, git_repository_path(repo), err) < 0)
+		goto cleanup;
+	ret = land(&res, repo, ch, err);
 cleanup:
+	if (lock >= 0)
+		unlock_writers(lock);
 	if (out)
 		*out = res;
 	strbuf_release(&appset);

@@ -12,11 +12,15 @@
  *     deploy_applicationset();
  *   - when the resulting tree equals main's, there is no commit
  *     (DEPLOY_UNCHANGED);
- *   - main moves by compare-and-swap. When another writer (another app's
- *     job) moved it in between, the same change is applied again on top
- *     of the new tip, up to DEPLOY_MAX_ATTEMPTS times, so concurrent
- *     deploys of different apps all land. Two jobs of the same app must
- *     not run at once: the last to land wins.
+ *   - main moves by compare-and-swap: when something else moved it in
+ *     between, the same change is applied again on top of the new tip,
+ *     up to DEPLOY_MAX_ATTEMPTS times, so concurrent deploys of different
+ *     apps all land. gitd's own writers also take turns, threads on a
+ *     mutex and processes on a record lock (fcntl(2)) on DEPLOY_LOCK_FILE
+ *     in the repository, held only to read main, write the commit and move
+ *     main: with optimistic retries alone, a writer can starve while
+ *     others keep landing. Two jobs of the same app must not run at once:
+ *     the last to land wins.
  *
  * Commits are authored and committed by "gitd <gitd@localhost>". Message:
  *
@@ -28,6 +32,8 @@
  *   Image: 127.0.0.1:5000/shop@sha256:...
  *
  * The first commit on an empty deploy repo (main unborn) works the same way.
+ * The caller initializes libgit2 (git_libgit2_init()); each call opens the
+ * repository itself, so threads may call these functions at once.
  */
 #ifndef GITD_DEPLOY_H
 #define GITD_DEPLOY_H
@@ -43,6 +49,9 @@
 #define DEPLOY_UNCHANGED 1
 /* Attempts to move main before giving up on other writers. */
 #define DEPLOY_MAX_ATTEMPTS 10
+/* gitd's writers' lock, in the bare repository, and how long to wait for it. */
+#define DEPLOY_LOCK_FILE "gitd-deploy.lock"
+#define DEPLOY_LOCK_TIMEOUT_MS 60000
 /* The deploy repo as ArgoCD reaches it inside the cluster (deploy/kubernetes). */
 #define DEPLOY_DEFAULT_REPO_URL "ssh://git@gitd.gitd.svc:22/deploy.git"
 #define DEPLOY_BRANCH "refs/heads/main"
