@@ -799,13 +799,14 @@ static int follow_job(struct cmd *c, const char *repo, unsigned long id)
 	const char *status;
 	json_t *result = NULL;
 	struct strbuf log;
-	int rc;
+	int failed;
 
-	while ((rc = queue_result(&result, c->ctx->data_dir, id)) == 1 && time(NULL) < deadline)
+	while (queue_result(&result, c->ctx->data_dir, id) == 1 && time(NULL) < deadline)
 		nanosleep(&tick, NULL);
 	strbuf_init_capped(&log, 1 << 20);
 	strbuf_read_file(&log, path);
-	status = json_string_value(json_object_get(result, "status"));
+	status = json_string_value(json_object_get(result, "status")); /* borrowed from result */
+	failed = status && !strcmp(status, "failed");
 	if (c->json)
 		print_json(c, json_pack("{s:I, s:s, s:s%}", "job", (json_int_t)id, "status",
 					status ? status : "running", "log", log.buf, log.len));
@@ -816,7 +817,7 @@ static int follow_job(struct cmd *c, const char *repo, unsigned long id)
 	json_decref(result);
 	strbuf_release(&log);
 	free(path);
-	return status && !strcmp(status, "failed") ? 1 : 0;
+	return failed;
 }
 
 static int cmd_promote(struct cmd *c)

@@ -225,6 +225,7 @@ running_build() {
 wait_for 120 running_build || fail "the build started" "$(newest_log)"
 old_builder=$(cut -d' ' -f1 "$DATA"/builds/tmp/*/builder.pid | head -1)
 crash_gitd
+cp "$T/gitd.log" "$T/gitd-before-crash.log" # start_gitd starts a new log
 start_gitd
 wait_for 180 sh -c "test \"\$(git --git-dir=$DATA/repos/deploy.git log -1 --format=%B main | sed -n 's/^Source-Commit: //p')\" = $crash"
 expect_ok "the interrupted build completed after restart" test "$(head_source)" = "$crash"
@@ -284,4 +285,7 @@ reload
 echo "none" >"$W/NOTE" && git -C "$W" commit -qam "no builder"
 expect_out "builder none explains itself" "builder.kind is none: set .image:. in app.yaml" as alice git -C "$W" push origin main
 
+if grep -Eq "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$T/gitd-before-crash.log"; then
+	fail "sanitizer reports in gitd's log before the crash" "$T/gitd-before-crash.log"
+fi
 finish

@@ -88,8 +88,8 @@ START_TEST(test_finish_and_result)
 	ck_assert_str_eq(json_string_value(json_object_get(result, "status")), "ok");
 	ck_assert_str_eq(json_string_value(json_object_get(result, "message")), "deployed");
 	ck_assert_uint_eq(queue_count(dir, "running"), 0);
-	ck_assert_int_eq(queue_result(&result, dir, 42) , -1);
 	json_decref(result);
+	ck_assert_int_eq(queue_result(&result, dir, 42) , -1);
 	job_free(j);
 }
 END_TEST
