@@ -46,6 +46,7 @@
 struct gitd_config;
 struct job;
 struct source;
+struct strvec;
 
 /* build_image() result when a newer job made the build pointless. */
 #define BUILD_SUPERSEDED 1
@@ -121,7 +122,6 @@ void build_hmac_sha256_hex(char out[65], const void *key, size_t key_len, const 
  * of each string of tmpl (a JSON array of strings) from the matching
  * values; the result is appended to argv.
  */
-struct strvec;
 void build_expand_argv(struct strvec *argv, const json_t *tmpl, const char *context,
 		       const char *dockerfile, const char *image, const char *digestfile);
 
