@@ -15,7 +15,7 @@ SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR     ?= $(PREFIX)/lib/sysusers.d
 CC       ?= cc
 CFLAGS   ?= -O2 -g
-PKGS      = libssh libgit2 libcurl yaml-0.1 jansson
+PKGS      = libssh libgit2 libcurl yaml-0.1 jansson libcrypto
 
 WARNINGS  = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wvla -Wwrite-strings -fno-common -Werror
@@ -100,7 +100,12 @@ deps:
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; CK_FORK=yes $$t; done
 
-e2e: $(PROGRAMS)
+# The webhook builder's end-to-end test talks to this stand-in CI system.
+$(B)/tests/webhook-receiver: tests/e2e/webhook_receiver.c $(B)/FLAGS
+	@mkdir -p $(dir $@)
+	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
+
+e2e: $(PROGRAMS) $(B)/tests/webhook-receiver
 	@sh tests/e2e/run.sh
 
 check: deps

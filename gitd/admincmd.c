@@ -1,13 +1,17 @@
 #include "admincmd.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "access.h"
+#include "build.h"
+#include "command.h"
 #include "config.h"
 #include "deploy.h"
 #include "adminrepo.h"
@@ -26,6 +30,7 @@ enum who_may {
 	SERVER_ADMIN,
 	SELF_OR_ADMIN, /* the user named by the first argument (default: yourself), or an admin */
 	REPO_READER,   /* whoever may read the repository named by the first argument */
+	BUILDER,       /* users with the builder role (access.yaml roles: builder) */
 };
 
 struct cmd {
@@ -64,6 +69,9 @@ static int cmd_perm_set(struct cmd *c);
 static int cmd_perm_list(struct cmd *c);
 static int cmd_status(struct cmd *c);
 static int cmd_logs(struct cmd *c);
+static int cmd_promote(struct cmd *c);
+static int cmd_build_done(struct cmd *c);
+static int cmd_build_failed(struct cmd *c);
 
 static const struct admin_command commands[] = {
 	{ "whoami", "", "your user name and key fingerprint", 0, 0, ANYONE, 0, cmd_whoami },
@@ -81,6 +89,9 @@ static const struct admin_command commands[] = {
 	{ "perm list", "REPO", "who may do what on a repository", 1, 1, SERVER_ADMIN, 0, cmd_perm_list },
 	{ "status", "APP", "what each environment runs, and when it was deployed", 1, 1, REPO_READER, 0, cmd_status },
 	{ "logs", "APP [JOB]", "an app's recent jobs, or one job's log", 1, 2, REPO_READER, 0, cmd_logs },
+	{ "promote", "APP FROM TO", "deploy what environment FROM runs (commit and image) to TO", 3, 3, REPO_READER, 0, cmd_promote },
+	{ "build-done", "JOB DIGEST", "report that the image of job JOB was pushed (builders)", 2, 2, BUILDER, 0, cmd_build_done },
+	{ "build-failed", "JOB REASON", "report that the image build of job JOB failed (builders)", 2, COMMAND_MAX_WORDS, BUILDER, 0, cmd_build_failed },
 };
 
 /* ---- helpers ---- */
@@ -768,6 +779,166 @@ static int cmd_logs(struct cmd *c)
 	return 0;
 }
 
+/* ---- builds: promote, build-done, build-failed ---- */
+
+/* How long `promote` waits for its job before pointing at `logs`. */
+#define PROMOTE_WAIT_SECONDS 120
+
+/* Promoting to env takes what a push to env's refs takes: write, and the refs: rules. */
+static int may_deploy_to(struct cmd *c, const char *repo, const struct config_env *env)
+{
+	struct access_ref_rule rule;
+
+	if (identity_perm(c->ctx->admin, c->ctx->who->user, repo) < ACCESS_WRITE)
+		return !fail(c, "you may not deploy %s to %s: that needs write access to %s", repo, env->name, repo);
+	if (!access_ref_check(&rule, model(c), repo, c->ctx->who->user, env->ref)) {
+		strbuf_addstr(c->err, "error: ");
+		access_ref_refusal(c->err, &rule, env->ref);
+		strbuf_addf(c->err, "\nerror: promoting to %s takes the right to push %s\n", env->name, env->ref);
+		return 0;
+	}
+	return 1;
+}
+
+/* What env runs, as a promotion of it; -1 (with the error) when it runs nothing. */
+static int promotion_of(struct cmd *c, struct job_promote *out, const json_t *e, const char *repo)
+{
+	const char *commit = json_string_value(json_object_get(e, "commit"));
+	const char *deploy = json_string_value(json_object_get(e, "deploy_commit"));
+	const char *ref = json_string_value(json_object_get(e, "ref"));
+
+	if (!commit || !deploy || strspn(deploy, "0") == strlen(deploy) ||
+	    git_oid_fromstr(&out->commit, commit) < 0)
+		return -fail(c, "%s runs nothing in %s yet: deploy it there first (see `status %s`)", repo,
+			     out->from, repo);
+	out->ref = xstrdup(ref ? ref : "");
+	out->image = json_is_string(json_object_get(e, "image")) ?
+			     xstrdup(json_string_value(json_object_get(e, "image"))) : NULL;
+	return 0;
+}
+
+/* Wait for job id, then print its log; the exit status. */
+static int follow_job(struct cmd *c, const char *repo, unsigned long id)
+{
+	char *path = job_log_path(c->ctx->data_dir, repo, id);
+	struct timespec tick = { 0, 100 * 1000 * 1000 };
+	time_t deadline = time(NULL) + PROMOTE_WAIT_SECONDS;
+	const char *status;
+	json_t *result = NULL;
+	struct strbuf log;
+	int failed;
+
+	while (queue_result(&result, c->ctx->data_dir, id) == 1 && time(NULL) < deadline)
+		nanosleep(&tick, NULL);
+	strbuf_init_capped(&log, 1 << 20);
+	strbuf_read_file(&log, path);
+	status = json_string_value(json_object_get(result, "status")); /* borrowed from result */
+	failed = status && !strcmp(status, "failed");
+	if (c->json)
+		print_json(c, json_pack("{s:I, s:s, s:s%}", "job", (json_int_t)id, "status",
+					status ? status : "running", "log", log.buf, log.len));
+	else
+		strbuf_addbuf(c->out, &log);
+	if (!status && !c->json)
+		strbuf_addf(c->out, "gitd: job %lu is still running; follow it with `logs %s %lu`\n", id, repo, id);
+	json_decref(result);
+	strbuf_release(&log);
+	free(path);
+	return failed;
+}
+
+static int cmd_promote(struct cmd *c)
+{
+	const char *repo = c->args[0];
+	const struct config_env *from = config_env_find(c->ctx->cfg, c->args[1]);
+	const struct config_env *to = config_env_find(c->ctx->cfg, c->args[2]);
+	struct job_promote p;
+	json_t *state = NULL;
+	unsigned long id;
+	int rc = 1;
+
+	memset(&p, 0, sizeof(p));
+	if (!from || !to) {
+		rc = fail(c, "no environment `%s` in gitd.yaml", from ? c->args[2] : c->args[1]);
+		goto cleanup;
+	}
+	p.from = xstrdup(from->name);
+	p.to = xstrdup(to->name);
+	if (from == to) {
+		rc = fail(c, "FROM and TO are both %s", from->name);
+		goto cleanup;
+	}
+	if (!may_deploy_to(c, repo, to))
+		goto cleanup;
+	state = state_load(c->ctx->data_dir, repo);
+	if (promotion_of(c, &p, json_object_get(json_object_get(state, "envs"), from->name), repo) < 0)
+		goto cleanup;
+	if (queue_enqueue_promote(&id, c->ctx->data_dir, repo, c->ctx->who->user, &p) < 0) {
+		rc = fail(c, "cannot queue the promotion: %s", strerror(errno));
+		goto cleanup;
+	}
+	log_event(LOG_INFO, "promote-queued", "repo", repo, "from", from->name, "to", to->name,
+		  "by", c->ctx->who->user, NULL);
+	rc = follow_job(c, repo, id);
+cleanup:
+	free(p.from);
+	free(p.to);
+	free(p.ref);
+	free(p.image);
+	json_decref(state);
+	return rc;
+}
+
+static int parse_job(struct cmd *c, unsigned long *out)
+{
+	if (parse_uint(c->args[0], 1UL << 40, out) < 0 || !*out)
+		return fail(c, "'%s' is not a job number", c->args[0]);
+	return 0;
+}
+
+static int report_build(struct cmd *c, const char *digest, const char *reason)
+{
+	struct strbuf err = STRBUF_INIT;
+	unsigned long id;
+	char n[32];
+	int rc;
+
+	if (parse_job(c, &id))
+		return 1;
+	rc = build_report(c->ctx->data_dir, id, digest, reason, &err);
+	if (rc < 0) {
+		fail(c, "%s", err.buf);
+		strbuf_release(&err);
+		return 1;
+	}
+	snprintf(n, sizeof(n), "%lu", id);
+	log_event(LOG_INFO, "build-reported", "job", n, "by", c->ctx->who->user, "result",
+		  digest ? "done" : "failed", NULL);
+	if (c->json)
+		print_json(c, json_pack("{s:I, s:s}", "job", (json_int_t)id, "result", digest ? "done" : "failed"));
+	else
+		strbuf_addf(c->out, "job %lu: build %s recorded\n", id, digest ? "result" : "failure");
+	strbuf_release(&err);
+	return 0;
+}
+
+static int cmd_build_done(struct cmd *c)
+{
+	return report_build(c, c->args[1], NULL);
+}
+
+static int cmd_build_failed(struct cmd *c)
+{
+	struct strbuf reason = STRBUF_INIT;
+	int rc;
+
+	for (size_t i = 1; i < c->nargs; i++)
+		strbuf_addf(&reason, "%s%s", i > 1 ? " " : "", c->args[i]);
+	rc = report_build(c, NULL, reason.buf);
+	strbuf_release(&reason);
+	return rc;
+}
+
 /* ---- dispatch ---- */
 
 /* The table entry for words ("repo create ..." or "whoami ..."); *used: words it took. */
@@ -821,6 +992,8 @@ static int allowed(const struct cmd *c, const struct admin_command *ac)
 		strbuf_release(&scratch);
 		return valid && identity_perm(c->ctx->admin, c->ctx->who->user, c->args[0]) >= ACCESS_READ;
 	}
+	case BUILDER:
+		return access_has_role(model(c), c->ctx->who->user, ACCESS_ROLE_BUILDER);
 	}
 	return 0;
 }
@@ -899,6 +1072,9 @@ int admincmd_run(const struct admincmd_ctx *ctx, const struct strvec *words,
 	if (!allowed(&c, ac)) {
 		if (ac->who == SELF_OR_ADMIN)
 			rc = fail(&c, "only server admins may run `%s` for another user", ac->name);
+		else if (ac->who == BUILDER)
+			rc = fail(&c, "only users with the builder role (access.yaml roles: builder) may run `%s`",
+				  ac->name);
 		else
 			rc = fail(&c, "only server admins may run `%s`", ac->name);
 		goto cleanup;

@@ -37,6 +37,8 @@ struct rctx {
 	char *ns;
 	struct ydoc *app_doc;
 	const json_t *app_yaml; /* borrowed from app_doc, or NULL */
+	struct ydoc **docs;     /* resources/ files, whose documents base holds */
+	size_t ndocs, docs_alloc;
 	json_t *base;           /* generated objects, then resources/ */
 	json_t *gen_ids;        /* identities of the generated objects */
 	json_t *objects;        /* the output, in kustomize's order */
@@ -154,6 +156,7 @@ static int strip_marker(json_t *obj)
 	return 1;
 }
 
+/* The documents of path join the base as they are: overlay_apply() copies what it changes. */
 static int add_resource_file(struct rctx *c, const char *path)
 {
 	struct ydoc *doc = load_yaml(c, path);
@@ -161,12 +164,11 @@ static int add_resource_file(struct rctx *c, const char *path)
 	if (!doc)
 		return -1;
 	for (size_t i = 0; i < ydoc_count(doc); i++) {
-		json_t *obj = json_deep_copy(ydoc_root(doc, i));
-
-		strip_marker(obj);
-		json_array_append_new(c->base, obj);
+		strip_marker(ydoc_root(doc, i));
+		json_array_append(c->base, ydoc_root(doc, i));
 	}
-	ydoc_free(doc);
+	ALLOC_GROW(c->docs, c->ndocs + 1, c->docs_alloc);
+	c->docs[c->ndocs++] = doc; /* transferred */
 	return 0;
 }
 
@@ -292,6 +294,9 @@ static void rctx_release(struct rctx *c)
 	free(c->ns);
 	ydoc_free(c->app_doc);
 	json_decref(c->base);
+	for (size_t i = 0; i < c->ndocs; i++)
+		ydoc_free(c->docs[i]);
+	free(c->docs);
 	json_decref(c->gen_ids);
 	json_decref(c->objects);
 	free(c->generated);

@@ -275,7 +275,7 @@ END_TEST
 START_TEST(test_builder_registry)
 {
 	struct gitd_config *cfg =
-		accepted("builder:\n  kind: webhook\n  url: https://ci.example.com/hook\n"
+		accepted("builder:\n  kind: webhook\n  url: https://ci.example.com/hook\n  secret_file: s\n"
 			 "registry: registry.example.com/team\nregistry_insecure: yes\n");
 
 	ck_assert_str_eq(config_builder_kind(cfg), "webhook");

@@ -352,6 +352,23 @@ START_TEST(test_app_name)
 }
 END_TEST
 
+/* .yml files count, and the overlay may be kustomization.yml; other files are not objects. */
+START_TEST(test_file_kinds)
+{
+	struct result r = render_files(FILES("resources/a.yml", config_yaml, "resources/.hidden.yaml",
+					     "junk: [\n", "overlays/dev/kustomization.yml",
+					     "commonLabels: {team: a}\n"),
+				       "dev", NULL);
+
+	ck_assert_msg(r.ret == 0, "%s", r.diags);
+	ck_assert_str_eq(r.paths, "dev/shop/kustomization.yaml\n"
+				  "dev/shop/resources/configmap-shop-config.yaml\n"
+				  "dev/shop/resources/serviceaccount-shop.yaml\n");
+	ck_assert_ptr_nonnull(strstr(r.stream, "  labels:\n    team: a\n  name: shop-config\n"));
+	result_release(&r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("render");
@@ -370,6 +387,7 @@ int main(void)
 	tcase_add_test(tc, test_plain_hosting);
 	tcase_add_test(tc, test_resources_only);
 	tcase_add_test(tc, test_app_name);
+	tcase_add_test(tc, test_file_kinds);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
