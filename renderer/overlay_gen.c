@@ -455,10 +455,11 @@ static json_t *make_object(const struct generator *g, const struct gen_options *
 	json_t *meta = json_pack("{s:s}", "name", g->name);
 	json_t *obj = json_pack("{s:s, s:s}", "apiVersion", "v1", "kind", g->kind);
 
+	/* copies: later steps overwrite label values in place */
 	if (json_object_size(o->labels))
-		json_object_set(meta, "labels", o->labels);
+		json_object_set_new(meta, "labels", json_deep_copy(o->labels));
 	if (json_object_size(o->annotations))
-		json_object_set(meta, "annotations", o->annotations);
+		json_object_set_new(meta, "annotations", json_deep_copy(o->annotations));
 	json_object_set_new(obj, "metadata", meta);
 	if (!strcmp(g->kind, "Secret"))
 		json_object_set_new(obj, "type", json_string(type && *type ? type : "Opaque"));

@@ -87,19 +87,37 @@ static const char *const scalable_kinds[] = { "Deployment", "ReplicationControll
 
 /* ---- labels and annotations ---- */
 
-/* Set every pair of the map payload in holder[field], a mapping. */
+/*
+ * The pairs one label or annotation transformer sets on one object. As in
+ * kustomize, where a key is new the same value node goes to every place
+ * (one per key and object); where the key is there, its node is
+ * overwritten in place, and so is every place that shares it. So a later
+ * `labels` entry that sets a key only in metadata also changes the
+ * selectors an earlier entry gave that key.
+ */
+struct pairs {
+	const json_t *pairs; /* key -> string */
+	json_t *cells;       /* key -> the value node shared on this object */
+};
+
 static int set_pairs(json_t *holder, const char *field, void *payload, struct strbuf *err)
 {
-	json_t *map = json_object_get(holder, field);
+	struct pairs *p = payload;
+	json_t *map = json_object_get(holder, field), *v;
 	const char *k;
-	json_t *v;
 
 	if (!json_is_object(map)) {
 		strbuf_addf(err, "`%s` is not a mapping", field);
 		return -1;
 	}
-	json_object_foreach((json_t *)payload, k, v)
-		json_object_set(map, k, v);
+	json_object_foreach((json_t *)p->pairs, k, v) {
+		json_t *old = json_object_get(map, k);
+
+		if (json_is_string(old))
+			json_string_set(old, json_string_value(v));
+		else
+			json_object_set(map, k, json_object_get(p->cells, k));
+	}
 	return 0;
 }
 
@@ -114,17 +132,25 @@ static int set_everywhere(struct octx *c, const json_t *pairs, const struct spec
 {
 	struct strbuf err = STRBUF_INIT;
 
-	for (size_t r = 0; r < c->nr; r++)
+	for (size_t r = 0; r < c->nr; r++) {
+		struct pairs p = { pairs, json_object() };
+		const char *k;
+		json_t *v;
+
+		json_object_foreach((json_t *)pairs, k, v)
+			json_object_set_new(p.cells, k, json_string(json_string_value(v)));
 		for (size_t l = 0; l < nlists; l++)
 			for (size_t i = 0; i < lists[l].nr; i++) {
 				if (ov_fs_apply(c->res[r].obj, &lists[l].v[i], OV_CREATE_MAP, set_pairs,
-						(void *)pairs, &err) == 0)
+						&p, &err) == 0)
 					continue;
 				ov_err(c, c->ov->file, pos, "overlay-field",
 				       "cannot set %s at %s of %s: %s", what, lists[l].v[i].path,
 				       ov_id_str(c->res[r].obj), err.buf);
 				strbuf_reset(&err);
 			}
+		json_decref(p.cells);
+	}
 	strbuf_release(&err);
 	return c->errors ? -1 : 0;
 }
