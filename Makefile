@@ -72,7 +72,7 @@ $(B)/librender.a: $(RENDER_OBJ)
 	@rm -f $@; ar rcs $@ $^
 
 # The hooks call the renderer's validator; unit tests and fuzzers reach into every module.
-$(B)/hooks/%.o: ALL_CFLAGS += -Irenderer
+$(B)/hooks/%.o $(B)/gitd/%.o: ALL_CFLAGS += -Irenderer
 $(B)/tests/unit/%.o: ALL_CFLAGS += -Igitd -Irenderer -Ihooks
 
 ARCHIVES = $(B)/libdaemon.a $(B)/librender.a $(B)/libcommon.a

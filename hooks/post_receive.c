@@ -45,7 +45,7 @@ static int push_option(const char *name)
 	if (!count || parse_uint(count, 1000, &n) < 0)
 		return 0;
 	for (unsigned long i = 0; i < n; i++) {
-		char key[32];
+		char key[48];
 		const char *v;
 
 		snprintf(key, sizeof(key), "GIT_PUSH_OPTION_%lu", i);
