@@ -15,6 +15,7 @@
 #include "fileutil.h"
 #include "log.h"
 #include "metrics.h"
+#include "mirror.h"
 #include "queue.h"
 #include "render.h"
 #include "repos.h"
@@ -39,6 +40,7 @@ struct job_run {
 	FILE *log;
 	struct target *targets;
 	size_t nr;
+	int deploy_changed; /* a render committed to the deploy repo */
 };
 
 static void __attribute__((format(printf, 2, 3))) job_log(struct job_run *r, const char *fmt, ...)
@@ -175,6 +177,7 @@ static int deploy_one_commit(struct job_run *r, const git_oid *commit, git_oid *
 		goto cleanup;
 	}
 	*changed = rc != DEPLOY_UNCHANGED;
+	r->deploy_changed |= *changed;
 	git_oid_tostr(hex, sizeof(hex), deployed);
 	if (*changed)
 		job_log(r, "deployed %s: deploy@%.7s", envs.buf, hex);
@@ -263,9 +266,34 @@ static int deploy_targets(struct job_run *r)
 	return failed ? -1 : 0;
 }
 
+/* Ask for repo to be mirrored; say where, and warn when its last mirror run failed. */
+static void request_mirror(struct job_run *r, const char *repo)
+{
+	struct mirror_note *notes = NULL;
+	int n = mirror_request(&notes, r->data_dir, r->cfg, repo);
+
+	if (n < 0) {
+		job_log(r, "warning: cannot request the mirror of %s: %s", repo, strerror(errno));
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const struct mirror_note *m = &notes[i];
+
+		job_log(r, "mirroring %s to %s", repo, m->display);
+		if (m->paused)
+			job_log(r, "warning: the mirror of %s to %s is paused after repeated authentication "
+				"failures (%s); an admin fixes the credentials, then runs `mirror retry %s`",
+				repo, m->display, m->last_error, repo);
+		else if (m->last_error)
+			job_log(r, "warning: the last mirror of %s to %s failed (%s); it is retried", repo,
+				m->display, m->last_error);
+	}
+	mirror_notes_free(notes, (size_t)n);
+}
+
 int job_run(const char *data_dir, const struct gitd_config *cfg, const struct job *j)
 {
-	struct job_run r = { data_dir, cfg, j, open_log(data_dir, j), NULL, 0 };
+	struct job_run r = { data_dir, cfg, j, open_log(data_dir, j), NULL, 0, 0 };
 	const char *message;
 	int rc = 0;
 
@@ -280,6 +308,10 @@ int job_run(const char *data_dir, const struct gitd_config *cfg, const struct jo
 		rc = deploy_targets(&r);
 		message = rc < 0 ? "failed; see the log" : "deployed";
 	}
+	/* after the render, so the deploy repo's mirror carries this push's commit */
+	request_mirror(&r, j->repo);
+	if (r.deploy_changed)
+		request_mirror(&r, DEPLOY_REPO);
 	queue_finish(data_dir, j, rc < 0 ? "failed" : "ok", message);
 	if (r.log)
 		fclose(r.log);
