@@ -59,8 +59,10 @@ static int next_id(unsigned long *out, const char *data_dir)
 
 	if (fd < 0 || flock(fd, LOCK_EX) < 0)
 		goto cleanup;
-	if (strbuf_read_file(&sb, seq) == 0)
+	if (strbuf_read_file(&sb, seq) == 0) {
+		strbuf_rtrim(&sb); /* written with a newline */
 		parse_uint(sb.buf, (unsigned long)-1 / 2, &id);
+	}
 	strbuf_reset(&sb);
 	strbuf_addf(&sb, "%lu\n", ++id);
 	if (write_file_atomic(seq, sb.buf, sb.len, 0600) < 0)
