@@ -194,6 +194,13 @@ void mirrorer_tick(struct mirrorer *m, const struct gitd_config *cfg, const int 
 	start_due(m, cfg, close_fds, nfds);
 }
 
+int mirrorer_timeout_ms(const struct mirrorer *m)
+{
+	int64_t wait = m->next_due - mirror_now_ms();
+
+	return wait < 0 ? 0 : wait > 1000 ? 1000 : (int)wait;
+}
+
 int mirrorer_reaped(struct mirrorer *m, pid_t pid, int status)
 {
 	for (size_t i = 0; i < MIRRORER_MAX_RUNS; i++) {

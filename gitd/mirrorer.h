@@ -35,6 +35,8 @@ void mirrorer_free(struct mirrorer *m);
 int mirrorer_fd(const struct mirrorer *m);
 /* Drain mirrorer_fd(), start the runs that are due; close_fds: descriptors a run must not keep. */
 void mirrorer_tick(struct mirrorer *m, const struct gitd_config *cfg, const int *close_fds, size_t nfds);
+/* How long the main loop may sleep before the next run is due: 0 to 1000 ms. */
+int mirrorer_timeout_ms(const struct mirrorer *m);
 /* Whether pid was one of the mirrorer's runs (then it is accounted for). */
 int mirrorer_reaped(struct mirrorer *m, pid_t pid, int status);
 /* Send SIGTERM to every run (gitd is stopping; their targets stay pending). */

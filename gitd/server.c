@@ -390,7 +390,7 @@ static void serve_loop(struct server *srv)
 		for (size_t i = 0; i < srv->nr; i++)
 			if (srv->conns[i].startup_fd >= 0)
 				p[np++] = (struct pollfd){ srv->conns[i].startup_fd, POLLIN, 0 };
-		if (poll(p, np, 1000) < 0 && errno != EINTR)
+		if (poll(p, np, mirrorer_timeout_ms(srv->mirrorer)) < 0 && errno != EINTR)
 			break;
 		if (p[0].revents)
 			handle_signal(srv);

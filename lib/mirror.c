@@ -110,6 +110,19 @@ uint64_t mirror_backoff_ms(unsigned attempts, uint32_t random)
 	return delay - random % (delay / 2 + 1);
 }
 
+int64_t mirror_due_time(int64_t since, int64_t last_request, int64_t last_run_end, unsigned attempts,
+			int64_t next_retry)
+{
+	int64_t quiet;
+
+	if (attempts)
+		return next_retry;
+	if (!last_run_end || last_run_end + MIRROR_SETTLE_MS <= since)
+		return since; /* idle: the first request of a burst runs at once */
+	quiet = (last_request > since ? last_request : since) + MIRROR_SETTLE_MS;
+	return quiet < since + MIRROR_MAX_WAIT_MS ? quiet : since + MIRROR_MAX_WAIT_MS;
+}
+
 int mirror_ref_in_scope(const char *name, const json_t *branches)
 {
 	size_t i;

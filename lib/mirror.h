@@ -45,6 +45,13 @@ struct gitd_config;
 /* The back-off: the first retry within a second, doubling up to the cap. */
 #define MIRROR_BACKOFF_BASE_MS 1000
 #define MIRROR_BACKOFF_CAP_MS (5 * 60 * 1000)
+/*
+ * Coalescing: a target that ran within the last SETTLE_MS waits until
+ * requests stop for SETTLE_MS, but never more than MAX_WAIT_MS, before it
+ * runs again; an idle target runs at once.
+ */
+#define MIRROR_SETTLE_MS 1000
+#define MIRROR_MAX_WAIT_MS 10000
 /* Longest error reason kept, in bytes. */
 #define MIRROR_REASON_MAX 200
 
@@ -82,6 +89,15 @@ void mirror_targets_free(struct mirror_target *t, size_t nr);
  * together spread out. Pure: the caller supplies the randomness.
  */
 uint64_t mirror_backoff_ms(unsigned attempts, uint32_t random);
+
+/*
+ * When a pending target's next run is due (epoch ms), from when it was
+ * first requested (since), last requested, when its last run ended (0:
+ * never, or forgotten by an admin's retry), its consecutive failures, and
+ * the back-off deadline the last failure set. Pure.
+ */
+int64_t mirror_due_time(int64_t since, int64_t last_request, int64_t last_run_end, unsigned attempts,
+			int64_t next_retry);
 
 /* One ref and where it points, local or as the remote advertised it. */
 struct mirror_ref {

@@ -5,6 +5,8 @@
  *   seq                  requests so far; a run that started at seq N and
  *                        succeeds clears pending only if seq is still N
  *   pending              a run is wanted; pending_since: since when
+ *   last_request         the latest request; last_run_end: when the last
+ *                        run ended (both for coalescing, mirror_due_time)
  *   next_retry           not before this time (back-off after a failure)
  *   attempts             consecutive failed runs; auth_failures: of those,
  *                        consecutive credential or host key failures
@@ -131,16 +133,17 @@ static void edit_request(json_t *st, void *payload)
 
 	json_object_set_new(st, "url", json_string(r->t->display));
 	set_int(st, "seq", get_int(st, "seq") + 1);
+	set_int(st, "last_request", now);
 	if (!json_is_true(json_object_get(st, "pending"))) {
 		json_object_set_new(st, "pending", json_true());
 		set_int(st, "pending_since", now);
-		set_int(st, "next_retry", now);
 	}
 	if (r->retry) {
+		/* at once: no back-off, no coalescing */
 		json_object_set_new(st, "paused", json_false());
 		set_int(st, "attempts", 0);
 		set_int(st, "auth_failures", 0);
-		set_int(st, "next_retry", now);
+		json_object_del(st, "last_run_end");
 	}
 	if (r->note && get_int(st, "attempts") > 0) {
 		r->note->last_error = xstrdup(json_string_value(json_object_get(st, "last_error")) ?
@@ -276,10 +279,17 @@ static int parse_state_name(char **repo, char id[17], const char *name)
 	return 0;
 }
 
+static int64_t state_due_time(const json_t *st)
+{
+	return mirror_due_time(get_int(st, "pending_since"), get_int(st, "last_request"),
+			       get_int(st, "last_run_end"), (unsigned)get_int(st, "attempts"),
+			       get_int(st, "next_retry"));
+}
+
 /* 1 if the state in st is due at now; else 0, lowering *next_ms to when it will be. */
 static int state_due(const json_t *st, int64_t now, int ignore_backoff, int64_t *next_ms)
 {
-	int64_t at = get_int(st, "next_retry");
+	int64_t at = state_due_time(st);
 
 	if (!json_is_true(json_object_get(st, "pending")) || json_is_true(json_object_get(st, "paused")))
 		return 0;
@@ -366,7 +376,7 @@ static void edit_success(json_t *st, struct result *r, int64_t now)
 		json_object_set_new(st, "pending", json_false());
 		json_object_del(st, "pending_since");
 	} else {
-		set_int(st, "next_retry", now); /* requested again while it ran: once more */
+		set_int(st, "pending_since", now); /* requested again while it ran: once more, coalesced */
 	}
 }
 
@@ -393,7 +403,7 @@ static void edit_result(json_t *st, void *payload)
 	struct result *r = payload;
 	int64_t now = mirror_now_ms();
 
-	set_int(st, "last_attempt", now);
+	set_int(st, "last_run_end", now);
 	if (r->failure == MIRROR_OK)
 		edit_success(st, r, now);
 	else
@@ -533,7 +543,7 @@ static json_t *target_status(const char *data_dir, const struct mirror_target *t
 		"attempts", (json_int_t)get_int(st, "attempts"),
 		"pending_since", pending ? iso_time(get_int(st, "pending_since")) : json_null(),
 		"pending_refs", pending_refs(data_dir, t, st),
-		"next_retry", pending && !paused ? iso_time(get_int(st, "next_retry")) : json_null());
+		"next_retry", pending && !paused ? iso_time(state_due_time(st)) : json_null());
 
 	json_decref(st);
 	free(path);
