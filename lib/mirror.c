@@ -222,3 +222,10 @@ int mirror_url_ssh_host(char **host, unsigned *port, const char *url)
 	*port = 22;
 	return 0;
 }
+
+const char *mirror_url_local_path(const char *url)
+{
+	if (starts_with(url, "file://"))
+		url += strlen("file://");
+	return url[0] == '/' ? url : NULL;
+}

@@ -78,6 +78,8 @@ char *mirror_url_display(const char *url);
  * url is not an SSH URL.
  */
 int mirror_url_ssh_host(char **host, unsigned *port, const char *url);
+/* The path of a local URL (/PATH or file:///PATH), pointing into url; NULL for other URLs. */
+const char *mirror_url_local_path(const char *url);
 /* The targets of repo, in config order, without duplicate URLs; *out NULL when none. */
 size_t mirror_targets(struct mirror_target **out, const struct gitd_config *cfg, const char *repo);
 void mirror_targets_free(struct mirror_target *t, size_t nr);

@@ -400,10 +400,16 @@ enum mirror_failure mirror_push(json_t **pushed, const char *repo_path, const st
 	size_t nlocal = 0;
 	const char *what = "cannot read the repository";
 	enum mirror_failure f = MIRROR_OK;
-	int rc;
+	int rc = 0;
 
 	set_ca_locations();
-	rc = git_repository_open_bare(&repo, repo_path);
+	if (mirror_url_local_path(t->url) && access(mirror_url_local_path(t->url), F_OK) < 0) {
+		/* libgit2 would call a missing path an unknown protocol */
+		refuse(&ctx, MIRROR_FAILED, "no repository at %s", mirror_url_local_path(t->url));
+		rc = GIT_EUSER;
+	}
+	if (rc == 0)
+		rc = git_repository_open_bare(&repo, repo_path);
 	if (rc == 0)
 		rc = local_refs(&local, &nlocal, repo, t->cfg->branches);
 	if (rc == 0) {
