@@ -10,6 +10,7 @@
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$TOP/bin
 . "$TOP/tests/e2e/sshd.sh"
+export LSAN_OPTIONS=suppressions=$TOP/tests/e2e/lsan.supp # libgit2's own leaks
 trap 'stop_sshd; cleanup' EXIT
 PUSHES=${1:-10}
 BURST=20

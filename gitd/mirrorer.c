@@ -101,6 +101,7 @@ static void __attribute__((noreturn)) run_child(struct mirrorer *m, const struct
 						 const struct mirror_due *d, const int *close_fds, size_t nfds)
 {
 	sigset_t none;
+	int rc;
 
 	for (size_t i = 0; i < nfds; i++)
 		if (close_fds[i] >= 0)
@@ -112,7 +113,9 @@ static void __attribute__((noreturn)) run_child(struct mirrorer *m, const struct
 	signal(SIGHUP, SIG_IGN);
 	log_set_pid(1);
 	git_libgit2_init();
-	exit(mirror_run(m->data_dir, cfg, d->repo, d->id) == 0 ? 0 : 1);
+	rc = mirror_run(m->data_dir, cfg, d->repo, d->id);
+	git_libgit2_shutdown();
+	exit(rc == 0 ? 0 : 1);
 }
 
 /* Start a run of d in slot; 0, or -1 if fork failed (logged). */

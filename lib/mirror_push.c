@@ -390,6 +390,17 @@ static int push_refs(struct push_ctx *ctx, git_remote *remote, const struct mirr
 	return rc;
 }
 
+/* An anonymous remote for exactly url: no url.*.insteadOf rewriting from any git config. */
+static int create_remote(git_remote **out, git_repository *repo, const char *url)
+{
+	git_remote_create_options opts;
+
+	git_remote_create_options_init(&opts, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	opts.repository = repo;
+	opts.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	return git_remote_create_with_opts(out, url, &opts);
+}
+
 enum mirror_failure mirror_push(json_t **pushed, const char *repo_path, const struct mirror_target *t,
 				struct strbuf *err)
 {
@@ -414,7 +425,7 @@ enum mirror_failure mirror_push(json_t **pushed, const char *repo_path, const st
 		rc = local_refs(&local, &nlocal, repo, t->cfg->branches);
 	if (rc == 0) {
 		what = "bad URL";
-		rc = git_remote_create_anonymous(&remote, repo, t->url);
+		rc = create_remote(&remote, repo, t->url);
 	}
 	if (rc == 0)
 		rc = push_refs(&ctx, remote, local, nlocal, &what);

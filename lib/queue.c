@@ -210,7 +210,8 @@ static size_t list_jobs(char ***out, const char *data_dir, const char *state)
 	if (d)
 		closedir(d);
 	free(dir);
-	qsort(names, nr, sizeof(*names), compare_names);
+	if (nr) /* qsort(NULL, 0, ...) is undefined */
+		qsort(names, nr, sizeof(*names), compare_names);
 	*out = names;
 	return nr;
 }

@@ -1,5 +1,6 @@
 # Mirrors: pushes reach a real OpenSSH server, durably (docs/mirror.md).
 . "$(dirname "$0")/lib.sh"
+export LSAN_OPTIONS=suppressions=$TOP/tests/e2e/lsan.supp # libgit2's own leaks
 
 . "$(dirname "$0")/sshd.sh"
 REMOTE=$T/remote

@@ -1,5 +1,6 @@
 # Mirrors over HTTPS with a token: git http-backend behind lighttpd (TLS, basic auth) on loopback.
 . "$(dirname "$0")/lib.sh"
+export LSAN_OPTIONS=suppressions=$TOP/tests/e2e/lsan.supp # libgit2's own leaks
 
 if [ ! -x /usr/sbin/lighttpd ] || [ ! -e /usr/lib/lighttpd/mod_openssl.so ]; then
 	echo "  skip: lighttpd and lighttpd-mod-openssl are not installed (tests/deps.sh installs them)"
