@@ -364,6 +364,15 @@ static void serve_metrics(struct server *srv)
 	metrics_serve(srv->metrics_fd, &g);
 }
 
+/*
+ * Whether the worker may start jobs: not while draining, except for the
+ * pushes still connected, whose post-receive waits for their job.
+ */
+static int jobs_may_start(const struct server *srv)
+{
+	return srv->worker && (!srv->draining || srv->nr);
+}
+
 /* Work still running: connections, and jobs (which a drain lets finish too). */
 static int busy(const struct server *srv)
 {
@@ -384,7 +393,7 @@ static void serve_loop(struct server *srv)
 		ALLOC_GROW(p, srv->nr + 5, palloc);
 		p[np++] = (struct pollfd){ srv->signal_fd, POLLIN, 0 };
 		p[np++] = (struct pollfd){ srv->listen_fd, POLLIN, 0 };
-		p[np++] = (struct pollfd){ srv->worker && !srv->draining ? worker_fd(srv->worker) : -1, POLLIN, 0 };
+		p[np++] = (struct pollfd){ jobs_may_start(srv) ? worker_fd(srv->worker) : -1, POLLIN, 0 };
 		p[np++] = (struct pollfd){ srv->metrics_fd, POLLIN, 0 };
 		p[np++] = (struct pollfd){ !srv->draining ? mirrorer_fd(srv->mirrorer) : -1, POLLIN, 0 };
 		for (size_t i = 0; i < srv->nr; i++)
@@ -400,7 +409,7 @@ static void serve_loop(struct server *srv)
 			accept_one(srv);
 		if (p[3].revents)
 			serve_metrics(srv);
-		if (srv->worker && !srv->draining)
+		if (jobs_may_start(srv))
 			worker_tick(srv->worker, srv->cfg, own_fds, 4);
 		if (!srv->draining)
 			mirrorer_tick(srv->mirrorer, srv->cfg, mirror_fds, 4);

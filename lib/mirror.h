@@ -188,7 +188,8 @@ struct mirror_due {
 
 /*
  * The targets whose run is due at now_ms (epoch milliseconds): requested,
- * not paused, past their back-off, and still configured. With
+ * not paused, past their back-off, still configured, of a repository
+ * that still exists. With
  * ignore_backoff, back-off is disregarded (at startup). *next_ms gets the
  * earliest time another becomes due (INT64_MAX when none waits).
  */

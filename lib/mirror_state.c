@@ -50,6 +50,16 @@ static char *repo_path(const char *data_dir, const char *repo)
 	return xstrfmt("%s/repos/%s.git", data_dir, repo);
 }
 
+/* 1 if the repository is there: a deleted one's requests are dropped, not retried. */
+static int repo_exists(const char *data_dir, const char *repo)
+{
+	char *path = repo_path(data_dir, repo);
+	int ok = access(path, F_OK) == 0;
+
+	free(path);
+	return ok;
+}
+
 static char *state_path(const char *data_dir, const char *repo, const char *id, const char *ext)
 {
 	return xstrfmt("%s/mirror/%s-%s.%s", data_dir, repo, id, ext);
@@ -320,7 +330,8 @@ size_t mirror_due(struct mirror_due **out, int64_t *next_ms, const char *data_di
 			continue;
 		path = xstrfmt("%s/%s", dir, de->d_name);
 		st = load_state(path);
-		if (state_due(st, now_ms, ignore_backoff, next_ms) && find_target(&t, &nt, cfg, repo, id) == 0) {
+		if (state_due(st, now_ms, ignore_backoff, next_ms) && find_target(&t, &nt, cfg, repo, id) == 0 &&
+		    repo_exists(data_dir, repo)) {
 			ALLOC_GROW(*out, nr + 1, alloc);
 			(*out)[nr].repo = repo;
 			repo = NULL; /* transferred */

@@ -481,6 +481,9 @@ START_TEST(request_run_status)
 	check_no_ref(dst, "refs/heads/stale"); /* a mirror: deleted */
 	mirror_due_free(due, 1);
 	ck_assert_uint_eq(mirror_due(&due, &next, data, cfg, mirror_now_ms(), 0), 0);
+	/* a request for a repository that is gone (deleted) is never due */
+	ck_assert_int_eq(mirror_request(NULL, data, cfg, "ghost"), 1);
+	ck_assert_uint_eq(mirror_due(&due, &next, data, cfg, mirror_now_ms(), 1), 0);
 
 	st = mirror_status(data, cfg);
 	m = status_of(st, "shop");
