@@ -145,7 +145,6 @@ static int deploy_one_commit(struct job_run *r, const git_oid *commit, git_oid *
 
 	git_oid_tostr(hex, sizeof(hex), commit);
 	env_names(&envs, r, commit);
-	job_log(r, "rendering %s@%.7s for %s", r->job->repo, hex, envs.buf);
 	if (source_open_rev(&src, repo_path, NULL, hex, &err) < 0) {
 		job_log(r, "error: cannot read %.7s: %s", hex, err.buf);
 		goto cleanup;
@@ -156,6 +155,7 @@ static int deploy_one_commit(struct job_run *r, const git_oid *commit, git_oid *
 		rc = 0;
 		goto cleanup;
 	}
+	job_log(r, "rendering %s@%.7s for %s", r->job->repo, hex, envs.buf);
 	if (render_targets(r, src, commit, files, &nfiles) < 0) {
 		job_log(r, "error: rendering failed; the deploy repo is unchanged");
 		goto cleanup;

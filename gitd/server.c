@@ -40,6 +40,7 @@
 struct conn {
 	pid_t pid;
 	int startup_fd;  /* read end; -1 once authenticated or evicted */
+	int kex_done;    /* the key exchange completed: a real SSH client */
 	int evicted;     /* killed to make room; gone once reaped */
 	char source[INET6_ADDRSTRLEN];
 	int64_t started;
@@ -145,12 +146,13 @@ static size_t live_connections(const struct server *srv)
 }
 
 /*
- * An unauthenticated connection this old is stalled: real clients finish
- * the key exchange and authentication well within it, even when many
- * connect at once on a busy machine. Only stalled connections are evicted,
- * so a burst of real clients never evicts itself.
+ * A connection that has not completed the SSH key exchange this long after
+ * connecting is stalled: a real client sends its banner and key exchange at
+ * once, even when many connect together on a busy machine. Only stalled
+ * connections are evicted, so a burst of real clients never evicts itself;
+ * one past the key exchange keeps its login_grace_time.
  */
-#define STALLED_MS 2000
+#define STALLED_MS 3000
 
 /* Kill the oldest stalled unauthenticated connection (of source, if given); 0 if one was found. */
 static int evict_stalled(struct server *srv, const char *source)
@@ -160,7 +162,8 @@ static int evict_stalled(struct server *srv, const char *source)
 
 	for (size_t i = 0; i < srv->nr; i++) {
 		struct conn *c = &srv->conns[i];
-		if (c->startup_fd < 0 || c->started > cutoff || (source && strcmp(c->source, source)))
+		if (c->startup_fd < 0 || c->kex_done || c->started > cutoff ||
+		    (source && strcmp(c->source, source)))
 			continue;
 		if (!oldest || c->started < oldest->started)
 			oldest = c;
@@ -240,7 +243,7 @@ static void accept_one(struct server *srv)
 		return;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+	if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0) {
 		close(fd);
 		return;
 	}
@@ -263,6 +266,7 @@ static void accept_one(struct server *srv)
 	snprintf(srv->conns[srv->nr].source, sizeof(srv->conns[srv->nr].source), "%s", source);
 	srv->conns[srv->nr].started = now_ms();
 	srv->conns[srv->nr].evicted = 0;
+	srv->conns[srv->nr].kex_done = 0;
 	srv->nr++;
 }
 
@@ -310,6 +314,8 @@ static void start_drain(struct server *srv)
 	srv->draining = 1;
 	srv->drain_deadline = now_ms() + DRAIN_SECONDS * 1000;
 	notify_systemd("STOPPING=1");
+	if (srv->worker)
+		worker_drain(srv->worker);
 	close(srv->listen_fd);
 	srv->listen_fd = -1;
 	for (size_t i = 0; i < srv->nr; i++)
@@ -332,7 +338,21 @@ static void handle_signal(struct server *srv)
 	}
 }
 
-/* Mark authenticated children; kill those past the grace time. */
+/* Read a child's progress: a byte when its key exchange is done, EOF once authenticated. */
+static void read_startup(struct conn *c)
+{
+	char buf[8];
+	ssize_t n = read(c->startup_fd, buf, sizeof(buf));
+
+	if (n > 0) {
+		c->kex_done = 1;
+	} else if (n == 0 || errno != EAGAIN) {
+		close(c->startup_fd);
+		c->startup_fd = -1;
+	}
+}
+
+/* Track children's progress; kill those past the grace time. */
 static void check_startups(struct server *srv, const struct pollfd *p, size_t np)
 {
 	int64_t limit = (int64_t)config_limits(srv->cfg)->login_grace_time * 1000 + GRACE_SLACK_MS;
@@ -340,12 +360,9 @@ static void check_startups(struct server *srv, const struct pollfd *p, size_t np
 	for (size_t i = 0; i < np; i++) {
 		if (!p[i].revents)
 			continue;
-		for (size_t j = 0; j < srv->nr; j++) {
-			if (srv->conns[j].startup_fd == p[i].fd) {
-				close(p[i].fd);
-				srv->conns[j].startup_fd = -1;
-			}
-		}
+		for (size_t j = 0; j < srv->nr; j++)
+			if (srv->conns[j].startup_fd == p[i].fd)
+				read_startup(&srv->conns[j]);
 	}
 	for (size_t j = 0; j < srv->nr; j++)
 		if (srv->conns[j].startup_fd >= 0 && now_ms() - srv->conns[j].started > limit)
@@ -362,15 +379,6 @@ static void serve_metrics(struct server *srv)
 	};
 
 	metrics_serve(srv->metrics_fd, &g);
-}
-
-/*
- * Whether the worker may start jobs: not while draining, except for the
- * pushes still connected, whose post-receive waits for their job.
- */
-static int jobs_may_start(const struct server *srv)
-{
-	return srv->worker && (!srv->draining || srv->nr);
 }
 
 /* Work still running: connections, and jobs (which a drain lets finish too). */
@@ -393,7 +401,7 @@ static void serve_loop(struct server *srv)
 		ALLOC_GROW(p, srv->nr + 5, palloc);
 		p[np++] = (struct pollfd){ srv->signal_fd, POLLIN, 0 };
 		p[np++] = (struct pollfd){ srv->listen_fd, POLLIN, 0 };
-		p[np++] = (struct pollfd){ jobs_may_start(srv) ? worker_fd(srv->worker) : -1, POLLIN, 0 };
+		p[np++] = (struct pollfd){ srv->worker && !srv->draining ? worker_fd(srv->worker) : -1, POLLIN, 0 };
 		p[np++] = (struct pollfd){ srv->metrics_fd, POLLIN, 0 };
 		p[np++] = (struct pollfd){ !srv->draining ? mirrorer_fd(srv->mirrorer) : -1, POLLIN, 0 };
 		for (size_t i = 0; i < srv->nr; i++)
@@ -409,7 +417,7 @@ static void serve_loop(struct server *srv)
 			accept_one(srv);
 		if (p[3].revents)
 			serve_metrics(srv);
-		if (jobs_may_start(srv))
+		if (srv->worker && !srv->draining)
 			worker_tick(srv->worker, srv->cfg, own_fds, 4);
 		if (!srv->draining)
 			mirrorer_tick(srv->mirrorer, srv->cfg, mirror_fds, 4);

@@ -39,6 +39,7 @@ struct worker *worker_new(const char *data_dir)
 		log_event(LOG_ERROR, "queue-init-failed", "error", strerror(errno), NULL);
 		goto fail;
 	}
+	queue_set_draining(data_dir, 0);
 	requeued = queue_requeue_running(data_dir);
 	if (requeued) {
 		char n[32];
@@ -82,6 +83,12 @@ size_t worker_running(const struct worker *w)
 	for (size_t i = 0; i < WORKER_MAX_JOBS; i++)
 		n += w->slots[i].job != NULL;
 	return n;
+}
+
+void worker_drain(struct worker *w)
+{
+	if (queue_set_draining(w->data_dir, 1) < 0)
+		log_event(LOG_ERROR, "drain-mark-failed", "error", strerror(errno), NULL);
 }
 
 void worker_stop(struct worker *w)

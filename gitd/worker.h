@@ -28,6 +28,8 @@ int worker_fd(const struct worker *w);
 void worker_tick(struct worker *w, const struct gitd_config *cfg, const int *close_fds, size_t nfds);
 /* Whether pid was one of the worker's jobs (then it is accounted for). */
 int worker_reaped(struct worker *w, pid_t pid, int status);
+/* gitd is draining: no new job starts, and pushers stop waiting for queued ones. */
+void worker_drain(struct worker *w);
 /* Send SIGTERM to every running job (gitd is stopping; they are requeued at the next start). */
 void worker_stop(struct worker *w);
 /* Jobs running now. */

@@ -87,10 +87,15 @@ static void stream_job(const char *data_dir, const char *repo, unsigned long id)
 	while (!done && time(NULL) < deadline) {
 		done = queue_result(&result, data_dir, id) != 1;
 		print_new_lines(log_path, &offset);
+		if (!done && queue_draining(data_dir) && queue_is_pending(data_dir, id)) {
+			fprintf(stderr, "gitd: the server is restarting; job %lu runs when it is back "
+					"(`ssh ... logs %s %lu`)\n", id, repo, id);
+			break;
+		}
 		if (!done)
 			nanosleep(&tick, NULL);
 	}
-	if (!done)
+	if (!done && time(NULL) >= deadline)
 		fprintf(stderr, "gitd: job %lu is still running; follow it with `ssh ... logs %s %lu`\n",
 			id, repo, id);
 	json_decref(result);

@@ -60,8 +60,11 @@ static int next_id(unsigned long *out, const char *data_dir)
 	if (fd < 0 || flock(fd, LOCK_EX) < 0)
 		goto cleanup;
 	if (strbuf_read_file(&sb, seq) == 0) {
-		strbuf_rtrim(&sb); /* written with a newline */
-		parse_uint(sb.buf, (unsigned long)-1 / 2, &id);
+		strbuf_rtrim(&sb);
+		if (sb.len && parse_uint(sb.buf, (unsigned long)-1 / 2, &id) < 0) {
+			errno = EINVAL; /* never hand out an id twice: refuse rather than restart at 1 */
+			goto cleanup;
+		}
 	}
 	strbuf_reset(&sb);
 	strbuf_addf(&sb, "%lu\n", ++id);
@@ -210,7 +213,7 @@ static size_t list_jobs(char ***out, const char *data_dir, const char *state)
 	if (d)
 		closedir(d);
 	free(dir);
-	if (nr) /* qsort(NULL, 0, ...) is undefined */
+	if (nr)
 		qsort(names, nr, sizeof(*names), compare_names);
 	*out = names;
 	return nr;
@@ -221,6 +224,35 @@ static void free_names(char **names, size_t nr)
 	for (size_t i = 0; i < nr; i++)
 		free(names[i]);
 	free(names);
+}
+
+int queue_draining(const char *data_dir)
+{
+	char *path = xstrfmt("%s/queue/draining", data_dir);
+	int on = access(path, F_OK) == 0;
+
+	free(path);
+	return on;
+}
+
+int queue_set_draining(const char *data_dir, int on)
+{
+	char *path = xstrfmt("%s/queue/draining", data_dir);
+	int rc = on ? write_file_atomic(path, "", 0, 0600) : unlink(path);
+
+	if (!on && rc < 0 && errno == ENOENT)
+		rc = 0;
+	free(path);
+	return rc;
+}
+
+int queue_is_pending(const char *data_dir, unsigned long id)
+{
+	char *path = job_path(data_dir, "pending", id);
+	int pending = access(path, F_OK) == 0;
+
+	free(path);
+	return pending;
 }
 
 size_t queue_count(const char *data_dir, const char *state)

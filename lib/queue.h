@@ -63,6 +63,16 @@ json_t *queue_list(const char *data_dir, const char *repo, size_t max);
 /* The number of jobs in state ("pending", "running", "done"). */
 size_t queue_count(const char *data_dir, const char *state);
 
+/*
+ * The daemon is draining (DATA/queue/draining exists): pending jobs start
+ * only after the restart, so nobody should wait for them now.
+ */
+int queue_draining(const char *data_dir);
+/* Create (on) or remove (off) the draining mark; 0 or -1 with errno. */
+int queue_set_draining(const char *data_dir, int on);
+/* 1 if job id is still pending (not yet taken by a worker). */
+int queue_is_pending(const char *data_dir, unsigned long id);
+
 /* Load the job file at path; 0 or -1. */
 int job_load(struct job **out, const char *path);
 void job_free(struct job *j);

@@ -127,6 +127,17 @@ struct ypos ov_kpos(const struct octx *c, const json_t *container, const char *k
 	return ydoc_pos(c->ov->doc, container);
 }
 
+struct ypos ov_kpos_key(const struct octx *c, const json_t *container, const char *key)
+{
+	struct ypos none = { 0, 0 };
+	const struct ymember *m;
+
+	if (!c->ov->doc || !container)
+		return none;
+	m = ydoc_member(c->ov->doc, container, key);
+	return m ? m->key : ydoc_pos(c->ov->doc, container);
+}
+
 struct ypos ov_kpos_item(const struct octx *c, const json_t *arr, size_t i)
 {
 	struct ypos none = { 0, 0 };
@@ -136,6 +147,13 @@ struct ypos ov_kpos_item(const struct octx *c, const json_t *arr, size_t i)
 		return none;
 	m = ydoc_item(c->ov->doc, arr, i);
 	return m ? m->value : ydoc_pos(c->ov->doc, arr);
+}
+
+const json_t *ov_kfield(const struct octx *c, const char *field)
+{
+	const json_t *v = json_object_get(c->ov->kustomization, field);
+
+	return json_is_null(v) ? NULL : v; /* `patches:` with nothing is no patches */
 }
 
 /* ---- files ---- */
@@ -342,7 +360,7 @@ static int check_fields(struct octx *c)
 		return -1;
 	}
 	json_object_foreach((json_t *)k, field, val) {
-		struct ypos pos = ov_kpos(c, k, field);
+		struct ypos pos = ov_kpos_key(c, k, field);
 
 		if (ov_in_list(field, supported_fields, ARRAY_SIZE(supported_fields)))
 			continue;
@@ -403,7 +421,7 @@ static void add_file(struct octx *c, const char *rel, struct ypos pos)
 
 static int accumulate(struct octx *c, const json_t *base)
 {
-	const json_t *list = json_object_get(c->ov->kustomization, "resources");
+	const json_t *list = ov_kfield(c, "resources");
 	size_t i;
 	json_t *v;
 

@@ -10,8 +10,8 @@
  *   2. generators: every configMapGenerator, then every secretGenerator,
  *      with `behavior: create` (new object), `merge` (data added to the
  *      base object of that name, its labels and annotations merged) or
- *      `replace` (data replaced); `generatorOptions` fill in each
- *      generator's options, overriding on conflict;
+ *      `replace` (data replaced); `generatorOptions` add to each
+ *      generator's own options, which win on conflict;
  *   3. patchesStrategicMerge, then `patches` (each in turn, strategic merge
  *      or JSON 6902, with or without a target);
  *   4. the namespace (gitd's, see overlay_set_namespace());
@@ -41,6 +41,23 @@
  *
  * Every problem is a diag: the kustomization's own mistakes at their
  * position in ov->file, a patch's at its position in the patch file.
+ *
+ * Where gitd knowingly differs from kustomize v5.5:
+ *   - kinds kustomize's Kubernetes 1.21 schema does not know but that are
+ *     cluster-scoped (FlowSchema v1, ValidatingAdmissionPolicy, IPAddress,
+ *     ...) get no namespace; kustomize gives them one;
+ *   - strategic merge directives kustomize copies into its output instead
+ *     of applying them ($setElementOrder, $retainKeys, $patch inside a
+ *     replaced list) are errors (see smp.h);
+ *   - a patch target that selects nothing is a warning (kustomize is silent;
+ *     patchesJson6902 fails in both);
+ *   - names in targets are POSIX extended regular expressions plus \d \w
+ *     \s; syntax only Go's RE2 has ((?i), lazy repeats, \b) is refused;
+ *   - file paths are not restricted to the overlay directory (the caller
+ *     keeps them inside the repository);
+ *   - objects come in as JSON values, so an empty YAML value and `null`
+ *     are the same (kustomize keeps an untouched `key: null` but drops an
+ *     untouched `key:` when a patch merges the map that holds it).
  */
 #ifndef GITD_OVERLAY_H
 #define GITD_OVERLAY_H

@@ -124,6 +124,46 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/*
+ * A float64 as Go's encoding/json writes it: the shortest digits that read
+ * back the same, in %f form for 1e-6 <= |x| < 1e21, else %e with at least
+ * two exponent digits dropped to one ("1e-07" is written "1e-7").
+ */
+static void go_float(struct strbuf *out, double x)
+{
+	double ax = x < 0 ? -x : x;
+	char buf[64], *e;
+	int prec;
+
+	for (prec = 1; prec < 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*g", prec, x);
+		if (strtod(buf, NULL) == x)
+			break;
+	}
+	if (ax != 0 && (ax < 1e-6 || ax >= 1e21)) {
+		snprintf(buf, sizeof(buf), "%.*e", prec - 1, x);
+		e = strchr(buf, 'e');
+		if (e && (e[1] == '-' || e[1] == '+') && e[2] == '0' && e[3])
+			memmove(e + 2, e + 3, strlen(e + 3) + 1);
+	} else {
+		/* %f with exactly the digits %g chose; %e tells the decimal exponent */
+		int exp10, decimals;
+
+		snprintf(buf, sizeof(buf), "%.*e", prec - 1, x);
+		exp10 = atoi(strchr(buf, 'e') + 1);
+		decimals = prec - 1 - exp10;
+
+		snprintf(buf, sizeof(buf), "%.*f", decimals > 0 ? decimals : 0, x);
+		if (strchr(buf, '.')) {
+			for (e = buf + strlen(buf) - 1; *e == '0'; e--)
+				*e = '\0';
+			if (*e == '.')
+				*e = '\0';
+		}
+	}
+	strbuf_addstr(out, buf);
+}
+
 /* v as Go's json.Marshal writes a decoded YAML value: maps with sorted keys. */
 static void go_json(struct strbuf *out, const json_t *v)
 {
@@ -164,7 +204,7 @@ static void go_json(struct strbuf *out, const json_t *v)
 		strbuf_addf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		return;
 	case JSON_REAL:
-		strbuf_addf(out, "%.17g", json_real_value(v));
+		go_float(out, json_real_value(v));
 		return;
 	default:
 		strbuf_addstr(out, json_is_true(v) ? "true" : json_is_false(v) ? "false" : "null");
@@ -308,7 +348,7 @@ static int env_line(struct octx *c, struct generator *g, const char *line, size_
 		len--;
 	if (nr == 1 && len >= 3 && !memcmp(line, "\xef\xbb\xbf", 3))
 		line += 3, len -= 3;
-	while (len && strchr(" \t\v\f\r", *line))
+	while (len && *line && strchr(" \t\v\f\r", *line))
 		line++, len--;
 	if (!len || *line == '#')
 		return 0;
@@ -435,7 +475,7 @@ static int read_options(struct octx *c, struct gen_options *o, const json_t *opt
 	}
 	json_object_foreach((json_t *)opts, k, v)
 		if (!ov_in_list(k, keys, ARRAY_SIZE(keys))) {
-			ov_err(c, c->ov->file, ov_kpos(c, opts, k), "overlay-unsupported",
+			ov_err(c, c->ov->file, ov_kpos_key(c, opts, k), "overlay-unsupported",
 			       "unknown option `%s` in `%s`", k, what);
 			return -1;
 		}
@@ -535,12 +575,12 @@ static int check_entry_keys(struct octx *c, const struct generator *g)
 		if (ov_in_list(k, keys, nkeys))
 			continue;
 		if (!strcmp(k, "env"))
-			gen_fail(c, g, ov_kpos(c, g->entry, k),
+			gen_fail(c, g, ov_kpos_key(c, g->entry, k),
 				 "`env` is deprecated in kustomize; use `envs: [FILE]`");
 		else if (!strcmp(k, "namespace"))
-			gen_fail(c, g, ov_kpos(c, g->entry, k), "the namespace is set by gitd; remove it");
+			gen_fail(c, g, ov_kpos_key(c, g->entry, k), "the namespace is set by gitd; remove it");
 		else
-			gen_fail(c, g, ov_kpos(c, g->entry, k), "unknown field `%s`", k);
+			gen_fail(c, g, ov_kpos_key(c, g->entry, k), "unknown field `%s`", k);
 		return -1;
 	}
 	return 0;
@@ -549,7 +589,7 @@ static int check_entry_keys(struct octx *c, const struct generator *g)
 static int generate(struct octx *c, struct generator *g, const char *behavior)
 {
 	struct gen_options o = { json_object(), json_object(), 0, 0 };
-	const json_t *global = json_object_get(c->ov->kustomization, "generatorOptions");
+	const json_t *global = ov_kfield(c, "generatorOptions");
 	json_t *obj = NULL;
 	int ret = -1;
 
@@ -600,7 +640,7 @@ static int generator_entry(struct octx *c, const json_t *e, const char *field, s
 
 static int generator_list(struct octx *c, const char *field)
 {
-	const json_t *list = json_object_get(c->ov->kustomization, field);
+	const json_t *list = ov_kfield(c, field);
 	size_t i;
 	json_t *e;
 
@@ -616,7 +656,7 @@ static int generator_list(struct octx *c, const char *field)
 
 int ov_generators(struct octx *c)
 {
-	const json_t *opts = json_object_get(c->ov->kustomization, "generatorOptions");
+	const json_t *opts = ov_kfield(c, "generatorOptions");
 
 	if (opts && !json_is_object(opts)) {
 		ov_err(c, c->ov->file, ov_kpos(c, c->ov->kustomization, "generatorOptions"),

@@ -61,6 +61,11 @@ void ov_warn(struct octx *c, const char *file, struct ypos pos, const char *rule
 	     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 struct ypos ov_kpos(const struct octx *c, const json_t *container, const char *key);
 struct ypos ov_kpos_item(const struct octx *c, const json_t *arr, size_t i);
+/* Where the key (rather than the value) of container[key] is. */
+struct ypos ov_kpos_key(const struct octx *c, const json_t *container, const char *key);
+
+/* The kustomization's field, or NULL when it is absent or null. */
+const json_t *ov_kfield(const struct octx *c, const char *field);
 
 /* The kustomization-relative path rel as shown in messages ("overlays/prod/x.yaml"); owned. */
 char *ov_display_path(const struct octx *c, const char *rel);

@@ -242,7 +242,7 @@ static int labels_entry(struct octx *c, const json_t *e, struct ypos pos)
 int ov_labels(struct octx *c)
 {
 	const json_t *k = c->ov->kustomization;
-	const json_t *list = json_object_get(k, "labels"), *common = json_object_get(k, "commonLabels");
+	const json_t *list = ov_kfield(c, "labels"), *common = ov_kfield(c, "commonLabels");
 	struct spec_list all[] = {
 		{ selector_labels, ARRAY_SIZE(selector_labels) },
 		{ template_labels, ARRAY_SIZE(template_labels) },
@@ -269,7 +269,7 @@ int ov_labels(struct octx *c)
 
 int ov_annotations(struct octx *c)
 {
-	const json_t *k = c->ov->kustomization, *common = json_object_get(k, "commonAnnotations");
+	const json_t *k = c->ov->kustomization, *common = ov_kfield(c, "commonAnnotations");
 	struct spec_list all = { annotation_specs, ARRAY_SIZE(annotation_specs) };
 
 	if (!common)
@@ -333,7 +333,7 @@ static int replicas_entry(struct octx *c, const json_t *e, struct ypos pos)
 
 int ov_replicas(struct octx *c)
 {
-	const json_t *list = json_object_get(c->ov->kustomization, "replicas");
+	const json_t *list = ov_kfield(c, "replicas");
 	size_t i;
 	json_t *e;
 
@@ -467,6 +467,11 @@ static int image_rule_init(struct octx *c, struct image_rule *r, const json_t *e
 		ov_err(c, c->ov->file, pos, "overlay-type", "`images` entries need a `name`");
 		return -1;
 	}
+	if (strchr(r->name, '\\')) {
+		/* no image name has one, and POSIX back-references could be slow */
+		ov_err(c, c->ov->file, pos, "overlay-type", "image name `%s` is not valid", r->name);
+		return -1;
+	}
 	/* kustomize matches the name as a regular expression, followed by a tag or digest */
 	pattern = xstrfmt("^%s(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$", r->name);
 	bad = regcomp(&r->re, pattern, REG_EXTENDED | REG_NOSUB);
@@ -505,7 +510,7 @@ static int images_entry(struct octx *c, const json_t *e, struct ypos pos)
 
 int ov_images(struct octx *c)
 {
-	const json_t *list = json_object_get(c->ov->kustomization, "images");
+	const json_t *list = ov_kfield(c, "images");
 	size_t i;
 	json_t *e;
 

@@ -319,7 +319,7 @@ static int read_opts(struct octx *c, struct patch_opts *o, const json_t *opts)
 		for (i = 0; i < ARRAY_SIZE(keys) && strcmp(keys[i], k); i++)
 			;
 		if (i == ARRAY_SIZE(keys) || !json_is_boolean(v)) {
-			ov_err(c, c->ov->file, ov_kpos(c, opts, k), "overlay-type",
+			ov_err(c, c->ov->file, ov_kpos_key(c, opts, k), "overlay-type",
 			       i == ARRAY_SIZE(keys) ? "unknown patch option `%s`" :
 						     "patch option `%s` must be true or false", k);
 			return -1;
@@ -339,7 +339,7 @@ static int check_keys(struct octx *c, const json_t *e, const char *field, struct
 
 	json_object_foreach((json_t *)e, k, v)
 		if (!ov_in_list(k, keys, nkeys)) {
-			ov_err(c, c->ov->file, ov_kpos(c, e, k), "overlay-unsupported",
+			ov_err(c, c->ov->file, ov_kpos_key(c, e, k), "overlay-unsupported",
 			       "unknown field `%s` in a `%s` entry", k, field);
 			return -1;
 		}
@@ -395,7 +395,7 @@ static int patch_entry(struct octx *c, const json_t *e, const char *field, struc
 
 static int patch_list(struct octx *c, const char *field)
 {
-	const json_t *list = json_object_get(c->ov->kustomization, field);
+	const json_t *list = ov_kfield(c, field);
 	size_t i;
 	json_t *e;
 
@@ -441,7 +441,7 @@ static int is_inline_patch(const char *s)
 int ov_patches_sm(struct octx *c)
 {
 	const char *field = "patchesStrategicMerge";
-	const json_t *list = json_object_get(c->ov->kustomization, field);
+	const json_t *list = ov_kfield(c, field);
 	struct patch_opts o = { 0, 0, 0 };
 	size_t i;
 	json_t *e;

@@ -47,7 +47,9 @@ static int re2_to_ere(struct strbuf *out, const char *re, const char **why)
 		case 's': cls = "[[:space:]]"; break;
 		case 'S': cls = "[^[:space:]]"; break;
 		default:
-			if ((p[1] >= 'a' && p[1] <= 'z') || (p[1] >= 'A' && p[1] <= 'Z')) {
+			/* letters are RE2 classes and assertions; digits, back-references */
+			if ((p[1] >= 'a' && p[1] <= 'z') || (p[1] >= 'A' && p[1] <= 'Z') ||
+			    (p[1] >= '0' && p[1] <= '9')) {
 				*why = "this backslash escape is not supported";
 				return -1;
 			}

@@ -129,9 +129,11 @@ static int add_generated(struct rctx *c)
 		rerror(c, APP_FILE, ydoc_pos(c->app_doc, c->app_yaml), "render-app", "%s", err.buf);
 	json_array_foreach(objs, i, obj) {
 		json_t *meta = json_object_get(obj, "metadata");
+		char *id = identity(obj);
 
 		json_object_set_new(meta, "annotations", json_pack("{s:s}", ORIGIN_KEY, APP_FILE));
-		json_object_set_new(c->gen_ids, identity(obj), json_true());
+		json_object_set_new(c->gen_ids, id, json_true());
+		free(id);
 		json_array_append(c->base, obj);
 	}
 	json_decref(objs);

@@ -23,6 +23,8 @@
 #include "util.h"
 #include "banned.h"
 
+#define SMP_MAX_LIST 10000
+
 /* kyaml's [][]string: one tuple of key texts per element. */
 struct tuples {
 	struct strvec *v;
@@ -491,6 +493,10 @@ int smp_walk_assoc(json_t **out, json_t *dest, json_t *origin, const struct smp_
 	int ret = -1, d;
 
 	*out = NULL;
+	/* merging is quadratic in the list's length, as in kustomize: keep it sane */
+	if (json_array_size(dest) + json_array_size(origin) > SMP_MAX_LIST)
+		return smp_fail(w, "a list of more than %d elements is too long to merge",
+				SMP_MAX_LIST);
 	if (smp_is_nil(dest)) {
 		next = origin;
 	} else if (json_is_null(origin)) {

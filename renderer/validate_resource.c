@@ -323,6 +323,41 @@ static void check_meta_map(struct vres *r, const char *field, const char *what)
 		       ANNOTATIONS_MAX_BYTES);
 }
 
+/*
+ * ConfigMap data and binaryData, Secret data and stringData: the API server
+ * holds them as strings, so `DEBUG: on` or `mode: 0755` there would be
+ * refused at apply time, long after the push was accepted.
+ */
+static void check_string_data(struct vres *r, const char *group, const char *kind)
+{
+	static const char *const fields[] = { "data", "binaryData", "stringData" };
+
+	if (*group || (strcmp(kind, "ConfigMap") && strcmp(kind, "Secret")))
+		return;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		json_t *map = json_object_get(r->obj, fields[i]), *val;
+		const char *key;
+
+		if (!map || json_is_null(map))
+			continue;
+		if (!json_is_object(map)) {
+			verror(r->v, r->file, vpos_val(r->doc, r->obj, fields[i]), "resource-data",
+			       "`%s` must be a mapping of keys to strings, not %s", fields[i], describe_type(map));
+			continue;
+		}
+		json_object_foreach(map, key, val) {
+			struct strbuf why = STRBUF_INIT;
+
+			if (json_is_string(val))
+				continue;
+			describe_not_string(&why, val, ydoc_member(r->doc, map, key));
+			verror(r->v, r->file, vpos_val(r->doc, map, key), "resource-data",
+			       "`%s.%s` must be a string: %s", fields[i], key, why.buf);
+			strbuf_release(&why);
+		}
+	}
+}
+
 static void check_kind_allowed(struct vres *r, const char *group, const char *kind)
 {
 	struct ypos pos = vpos_val(r->doc, r->obj, "kind");
@@ -368,6 +403,7 @@ static void check_object(struct vctx *v, const struct ydoc *doc, size_t i, const
 		if (!is_cluster_scoped(group, kind))
 			check_namespace(&r);
 		check_kind_allowed(&r, group, kind);
+		check_string_data(&r, group, kind);
 	}
 	if (av && kind && name) {
 		struct vobj o = { r.file, doc, r.obj, group, kind, name, r.pos, env };

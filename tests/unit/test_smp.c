@@ -218,6 +218,25 @@ START_TEST(unapplied_directives_are_refused)
 }
 END_TEST
 
+/* Merging lists is quadratic (in kustomize too): very long ones are refused. */
+START_TEST(long_lists_are_refused)
+{
+	json_t *obj = load("{'kind':'Pod','apiVersion':'v1','spec':{'containers':[]}}");
+	json_t *patch = load("{'spec':{'containers':[]}}");
+	json_t *list = json_object_get(json_object_get(patch, "spec"), "containers");
+	struct strbuf err = STRBUF_INIT;
+
+	for (int i = 0; i <= 10000; i++)
+		json_array_append_new(list, json_pack("{s:i}", "name", i));
+	ck_assert_int_eq(smp_apply(&obj, patch, &err), -1);
+	ck_assert_str_eq(err.buf, "at spec.containers: a list of more than 10000 elements is too "
+				  "long to merge");
+	json_decref(obj);
+	json_decref(patch);
+	strbuf_release(&err);
+}
+END_TEST
+
 START_TEST(schema_lookup)
 {
 	ck_assert_int_eq(smp_has_schema("apps/v1", "Deployment"), 1);
@@ -237,6 +256,7 @@ static Suite *smp_suite(void)
 	tcase_add_test(tc, patch_is_not_modified);
 	tcase_add_test(tc, errors);
 	tcase_add_test(tc, unapplied_directives_are_refused);
+	tcase_add_test(tc, long_lists_are_refused);
 	tcase_add_test(tc, schema_lookup);
 	suite_add_tcase(s, tc);
 	return s;

@@ -905,7 +905,7 @@ START_TEST(test_schemas)
 	write_text(dir, "configmap-v1.json",
 		   "{\"type\": \"object\", \"additionalProperties\": false, \"properties\": {"
 		   "\"apiVersion\": {}, \"kind\": {}, \"metadata\": {\"type\": \"object\"},"
-		   "\"data\": {\"type\": \"object\", \"additionalProperties\": {\"type\": \"string\"}}}}");
+		   "\"immutable\": {\"type\": \"boolean\"}}}");
 	sub = xstrfmt("%s/example.com", dir);
 	ck_assert_int_eq(mkdir(sub, 0755), 0);
 	write_text(sub, "widget_v1.json",
@@ -914,11 +914,11 @@ START_TEST(test_schemas)
 		   " \"definitions\": {\"spec\": {\"required\": [\"size\"]}}}");
 	config = xstrfmt("schemas: %s\n", dir);
 	r = run_full(FILES("resources/a.yaml",
-			   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {k: 1}\nbinary: {}\n"
+			   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\nimmutable: \"no\"\nbinary: {}\n"
 			   "---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {}\n"
 			   "---\napiVersion: v1\nkind: Secret\nmetadata: {name: s}\n"),
 		     config, NULL, 0);
-	expected = xstrfmt("resources/a.yaml:4:11: error: `data.k` must be a string, not an integer "
+	expected = xstrfmt("resources/a.yaml:4:12: error: `immutable` must be a boolean, not a string "
 			   "[schema]\n"
 			   "resources/a.yaml:5:1: error: `binary` is not a known field [schema]\n"
 			   "resources/a.yaml:10:7: error: `spec` needs `size` [schema]\n"
