@@ -121,9 +121,9 @@ int gitserve_run(const struct dispatch_ctx *ctx, enum git_service service, const
 	if (status == 0 && service == GIT_SERVICE_RECEIVE_PACK && !strcmp(name, ADMIN_REPO)) {
 		identity_sync_repos(ctx->data_dir);
 		mirror_request(NULL, ctx->data_dir, ctx->cfg, ADMIN_REPO); /* when a mirror names it */
-	}
-	else if (status == 0 && service == GIT_SERVICE_RECEIVE_PACK)
+	} else if (status == 0 && service == GIT_SERVICE_RECEIVE_PACK) {
 		reconcile_repo(ctx->data_dir, ctx->cfg, name); /* in case post-receive's job was lost */
+	}
 cleanup:
 	free(name);
 	strbuf_release(&err);

@@ -44,6 +44,10 @@ mirrors:
     url: ssh://$ME@127.0.0.1:$SSHD_PORT$REMOTE/{repo}.git
     key: $T/keys/mirror
     known_hosts: $T/sshd/known_hosts
+  - repos: gitd-admin
+    url: ssh://$ME@127.0.0.1:$SSHD_PORT$REMOTE/{repo}.git
+    key: $T/keys/mirror
+    known_hosts: $T/sshd/known_hosts
 YAML
 stop_gitd
 start_gitd
@@ -76,7 +80,9 @@ expect_ok "main reaches the mirror" wait_for 10 in_sync shop refs/heads/main
 expect_ok "the deploy repo is mirrored after the render" wait_for 10 in_sync deploy refs/heads/main
 expect_out "the mirrored deploy commit names its source" "Source-Repo: shop" \
 	git --git-dir="$REMOTE/deploy.git" log -1 --format=%B main
-expect_ok "gitd-admin is not mirrored by \"*\"" test -z "$(git --git-dir="$REMOTE/gitd-admin.git" for-each-ref)"
+expect_ok "gitd-admin, named by a mirror, is mirrored after an admin command" wait_for 10 in_sync gitd-admin refs/heads/main
+expect_out "gitd-admin has one target (\"*\" does not select it)" '^1$' \
+	sh -c "$(ssh_cmd admin) git@127.0.0.1 mirror status --json | jq '[.[] | select(.repo == \"gitd-admin\")] | length'"
 expect_out "status: ok" '^ok$' mirror_state shop state
 expect_out "status: no pending refs" '^0$' mirror_state shop "pending_refs | length"
 
