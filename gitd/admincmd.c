@@ -17,6 +17,7 @@
 #include "adminrepo.h"
 #include "identity.h"
 #include "log.h"
+#include "mirror.h"
 #include "queue.h"
 #include "pubkey.h"
 #include "reponame.h"
@@ -72,6 +73,8 @@ static int cmd_logs(struct cmd *c);
 static int cmd_promote(struct cmd *c);
 static int cmd_build_done(struct cmd *c);
 static int cmd_build_failed(struct cmd *c);
+static int cmd_mirror_status(struct cmd *c);
+static int cmd_mirror_retry(struct cmd *c);
 
 static const struct admin_command commands[] = {
 	{ "whoami", "", "your user name and key fingerprint", 0, 0, ANYONE, 0, cmd_whoami },
@@ -92,6 +95,8 @@ static const struct admin_command commands[] = {
 	{ "promote", "APP FROM TO", "deploy what environment FROM runs (commit and image) to TO", 3, 3, REPO_READER, 0, cmd_promote },
 	{ "build-done", "JOB DIGEST", "report that the image of job JOB was pushed (builders)", 2, 2, BUILDER, 0, cmd_build_done },
 	{ "build-failed", "JOB REASON", "report that the image build of job JOB failed (builders)", 2, COMMAND_MAX_WORDS, BUILDER, 0, cmd_build_failed },
+	{ "mirror status", "", "each mirror: last success, last error, pending refs, next retry", 0, 0, SERVER_ADMIN, 0, cmd_mirror_status },
+	{ "mirror retry", "[REPO]", "mirror now (every repository, or REPO), resuming paused mirrors", 0, 1, SERVER_ADMIN, 0, cmd_mirror_retry },
 };
 
 /* ---- helpers ---- */
@@ -140,6 +145,8 @@ static int commit_edit(struct cmd *c, int (*edit)(struct adminrepo_edit *, struc
 	int rc;
 
 	rc = adminrepo_commit(NULL, path, c->ctx->who->user, c->line, edit, payload, d, &msg);
+	if (rc >= 0)
+		mirror_request(NULL, c->ctx->data_dir, c->ctx->cfg, ADMIN_REPO); /* when a mirror names it */
 	if (rc < 0) {
 		diags_sort(d);
 		diags_format(c->err, d, "");
@@ -937,6 +944,84 @@ static int cmd_build_failed(struct cmd *c)
 	rc = report_build(c, NULL, reason.buf);
 	strbuf_release(&reason);
 	return rc;
+}
+
+/* ---- mirror ---- */
+
+static const char *str_or_dash(const json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s ? s : "-";
+}
+
+static void print_mirror(struct cmd *c, const json_t *m)
+{
+	const json_t *refs = json_object_get(m, "pending_refs"), *r;
+	json_int_t attempts = json_integer_value(json_object_get(m, "attempts"));
+	size_t i;
+
+	strbuf_addf(c->out, "%s -> %s\n", str_or_dash(m, "repo"), str_or_dash(m, "url"));
+	strbuf_addf(c->out, "  state         %s", str_or_dash(m, "state"));
+	if (attempts)
+		strbuf_addf(c->out, " (%" JSON_INTEGER_FORMAT " failed attempt%s)", attempts, attempts == 1 ? "" : "s");
+	strbuf_addf(c->out, "\n  last success  %s\n", str_or_dash(m, "last_success"));
+	if (json_is_string(json_object_get(m, "last_error")))
+		strbuf_addf(c->out, "  last error    %s: %s\n", str_or_dash(m, "last_error_time"),
+			    str_or_dash(m, "last_error"));
+	else
+		strbuf_addstr(c->out, "  last error    -\n");
+	strbuf_addstr(c->out, "  pending refs ");
+	json_array_foreach(refs, i, r)
+		strbuf_addf(c->out, " %s", json_string_value(r));
+	if (!json_array_size(refs))
+		strbuf_addstr(c->out, " -");
+	strbuf_addf(c->out, "\n  next retry    %s\n", str_or_dash(m, "next_retry"));
+}
+
+static int cmd_mirror_status(struct cmd *c)
+{
+	json_t *list = mirror_status(c->ctx->data_dir, c->ctx->cfg);
+	size_t i;
+	const json_t *m;
+
+	if (c->json) {
+		print_json(c, list);
+		return 0;
+	}
+	if (!json_array_size(list))
+		strbuf_addstr(c->out, config_mirror_count(c->ctx->cfg) ?
+			      "no repository matches a mirror of gitd.yaml\n" :
+			      "no mirrors configured (see `mirrors:` in gitd.yaml)\n");
+	json_array_foreach(list, i, m)
+		print_mirror(c, m);
+	json_decref(list);
+	return 0;
+}
+
+static int cmd_mirror_retry(struct cmd *c)
+{
+	const char *repo = c->nargs ? c->args[0] : NULL;
+	struct strbuf err = STRBUF_INIT;
+	int n;
+
+	if (repo && (reponame_check(repo, &err) < 0 || !repos_exists(c->ctx->data_dir, repo))) {
+		strbuf_release(&err);
+		return fail(c, "no repository '%s'", repo);
+	}
+	strbuf_release(&err);
+	n = mirror_retry(c->ctx->data_dir, c->ctx->cfg, repo);
+	if (n < 0)
+		return fail(c, "cannot record the retry: %s", strerror(errno));
+	if (!n)
+		return fail(c, "%s%s", repo ? "no mirror of gitd.yaml matches " : "no mirrors configured",
+			    repo ? repo : "");
+	log_event(LOG_INFO, "mirror-retry", "repo", repo ? repo : "*", "by", c->ctx->who->user, NULL);
+	if (c->json)
+		print_json(c, json_pack("{s:I}", "retrying", (json_int_t)n));
+	else
+		strbuf_addf(c->out, "retrying %d mirror%s\n", n, n == 1 ? "" : "s");
+	return 0;
 }
 
 /* ---- dispatch ---- */

@@ -17,6 +17,7 @@
 #include "generate.h"
 #include "log.h"
 #include "metrics.h"
+#include "mirror.h"
 #include "queue.h"
 #include "render.h"
 #include "repos.h"
@@ -45,6 +46,7 @@ struct job_run {
 	size_t nr;
 	char *app; /* the app's name as rendered (app.yaml's `name`, or the repo's) */
 	char *message; /* the job's result message when not the usual one */
+	int deploy_changed; /* a render committed to the deploy repo */
 };
 
 static void __attribute__((format(printf, 2, 3))) job_log(struct job_run *r, const char *fmt, ...)
@@ -285,6 +287,7 @@ static int deploy_one_commit(struct job_run *r, const git_oid *commit, git_oid *
 	*changed = rc != DEPLOY_UNCHANGED;
 	free(r->app);
 	r->app = xstrdup(files[0].app); /* the deploy folder's name: `repo delete` removes it */
+	r->deploy_changed |= *changed;
 	git_oid_tostr(hex, sizeof(hex), deployed);
 	if (*changed)
 		job_log(r, "deployed %s: deploy@%.7s", envs.buf, hex);
@@ -408,9 +411,34 @@ static int deploy_targets(struct job_run *r)
 	return failed ? -1 : superseded ? BUILD_SUPERSEDED : 0;
 }
 
+/* Ask for repo to be mirrored; say where, and warn when its last mirror run failed. */
+static void request_mirror(struct job_run *r, const char *repo)
+{
+	struct mirror_note *notes = NULL;
+	int n = mirror_request(&notes, r->data_dir, r->cfg, repo);
+
+	if (n < 0) {
+		job_log(r, "warning: cannot request the mirror of %s: %s", repo, strerror(errno));
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const struct mirror_note *m = &notes[i];
+
+		job_log(r, "mirroring %s to %s", repo, m->display);
+		if (m->paused)
+			job_log(r, "warning: the mirror of %s to %s is paused after repeated authentication "
+				"failures (%s); an admin fixes the credentials, then runs `mirror retry %s`",
+				repo, m->display, m->last_error, repo);
+		else if (m->last_error)
+			job_log(r, "warning: the last mirror of %s to %s failed (%s); it is retried", repo,
+				m->display, m->last_error);
+	}
+	mirror_notes_free(notes, (size_t)n);
+}
+
 int job_run(const char *data_dir, const struct gitd_config *cfg, const struct job *j)
 {
-	struct job_run r = { data_dir, cfg, j, open_log(data_dir, j), NULL, 0, NULL, NULL };
+	struct job_run r = { data_dir, cfg, j, open_log(data_dir, j), NULL, 0, NULL, NULL, 0 };
 	const char *message, *status;
 	int rc = 0;
 
@@ -434,6 +462,10 @@ int job_run(const char *data_dir, const struct gitd_config *cfg, const struct jo
 		if (rc == BUILD_SUPERSEDED)
 			message = "superseded by a newer job";
 	}
+	/* after the render, so the deploy repo's mirror carries this push's commit */
+	request_mirror(&r, j->repo);
+	if (r.deploy_changed)
+		request_mirror(&r, DEPLOY_REPO);
 	status = rc < 0 ? "failed" : rc == BUILD_SUPERSEDED ? "superseded" : "ok";
 	queue_finish(data_dir, j, status, r.message ? r.message : message);
 	if (r.log)
