@@ -760,6 +760,15 @@ static void write_char(struct emitter *e, const char *s, size_t len, size_t *i)
 	*i += w;
 }
 
+/* Copy s[*i] up to end, characters without line breaks, and step over them. */
+static void write_run(struct emitter *e, const char *s, size_t end, size_t *i)
+{
+	if (strbuf_add(e->out, s + *i, end - *i) < 0)
+		e->failed = 1;
+	for (; *i < end; (*i)++)
+		e->column += ((unsigned char)s[*i] & 0xc0) != 0x80; /* one per character */
+}
+
 /* Copy the line break at s[*i]: "\n" as a newline; LS and PS as they are. */
 static void write_break(struct emitter *e, const char *s, size_t len, size_t *i)
 {
@@ -939,7 +948,10 @@ static void write_plain(struct emitter *e, const char *s, size_t len, int allow_
 			}
 			spaces = 1;
 		} else {
-			write_char(e, s, len, &i);
+			const char *space = memchr(s + i, ' ', len - i);
+
+			/* nothing folds before the next space: copy up to it at once */
+			write_run(e, s, space ? (size_t)(space - s) : len, &i);
 			e->indention = 0;
 			spaces = 0;
 		}

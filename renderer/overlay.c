@@ -183,21 +183,27 @@ char *ov_display_path(const struct octx *c, const char *rel)
 	return strbuf_detach(&out, NULL);
 }
 
-int ov_read(struct strbuf *buf, struct octx *c, const char *rel, struct ypos pos)
+/* rel cannot be read, errno says why: report it at pos. */
+static void report_unreadable(struct octx *c, const char *rel, struct ypos pos)
 {
-	char *shown;
+	int why = errno;
+	char *shown = ov_display_path(c, rel);
 
-	if (!c->ov->read_file(buf, rel, c->ov->payload))
-		return 0;
-	shown = ov_display_path(c, rel);
-	if (errno == EISDIR)
+	if (why == EISDIR)
 		ov_err(c, c->ov->file, pos, "overlay-file",
 		       "`%s` is a directory; gitd overlays take files (the app is the base already)",
 		       rel);
 	else
 		ov_err(c, c->ov->file, pos, "overlay-file", "cannot read %s: %s", shown,
-		       strerror(errno));
+		       strerror(why));
 	free(shown);
+}
+
+int ov_read(struct strbuf *buf, struct octx *c, const char *rel, struct ypos pos)
+{
+	if (!c->ov->read_file(buf, rel, c->ov->payload))
+		return 0;
+	report_unreadable(c, rel, pos);
 	return -1;
 }
 
@@ -217,12 +223,28 @@ int ov_parse_yaml(const struct ydoc **out, struct octx *c, const char *file, con
 	return 0;
 }
 
+/* ov_load_yaml() through the caller's load_yaml. */
+static int load_shared(const struct ydoc **out, struct octx *c, const char *rel, struct ypos pos)
+{
+	size_t before = diags_count(c->d, DIAG_ERROR);
+	int ret = c->ov->load_yaml(out, rel, c->d, c->ov->payload);
+
+	if (ret == OVERLAY_BAD_YAML)
+		c->errors += (unsigned)(diags_count(c->d, DIAG_ERROR) - before);
+	else if (ret < 0)
+		report_unreadable(c, rel, pos);
+	return ret < 0 ? -1 : 0;
+}
+
 int ov_load_yaml(const struct ydoc **out, struct octx *c, const char *rel, struct ypos pos)
 {
 	struct strbuf buf = STRBUF_INIT;
-	char *shown = ov_display_path(c, rel);
+	char *shown;
 	int ret = -1;
 
+	if (c->ov->load_yaml)
+		return load_shared(out, c, rel, pos);
+	shown = ov_display_path(c, rel);
 	if (ov_read(&buf, c, rel, pos) == 0)
 		ret = ov_parse_yaml(out, c, shown, buf.buf, buf.len);
 	strbuf_release(&buf);
@@ -255,12 +277,84 @@ int ov_res_has_id(const struct ores *r, const struct ov_id *id)
 	       id_matches(id, r->obj, r->org_name, r->org_ns);
 }
 
-ssize_t ov_find(const struct octx *c, const struct ov_id *id)
+/* Put resource i under kind and name in c->index. */
+static void index_put(struct octx *c, const char *kind, const char *name, size_t i)
 {
-	for (size_t i = 0; i < c->nr; i++)
-		if (ov_res_has_id(&c->res[i], id))
-			return (ssize_t)i;
-	return -1;
+	char *key = xstrfmt("%s\x1f%s", kind, name);
+	json_t *list = json_object_get(c->index, key);
+
+	if (!list) {
+		list = json_array();
+		json_object_set_new_nocheck(c->index, key, list);
+	}
+	json_array_append_new(list, json_integer((json_int_t)i));
+	free(key);
+}
+
+/* Index resource i under each name ov_res_has_id() may know it by. */
+static void index_add(struct octx *c, size_t i)
+{
+	const struct ores *r = &c->res[i];
+	const char *kind = json_string_value(json_object_get(r->obj, "kind"));
+	const char *name = meta_string(r->obj, "name");
+
+	if (!c->index || !kind)
+		return; /* no index yet, or an object without a kind, which no id matches */
+	index_put(c, kind, name, i);
+	if (strcmp(name, r->org_name))
+		index_put(c, kind, r->org_name, i);
+}
+
+const json_t *ov_named(struct octx *c, const char *kind, const char *name)
+{
+	char *key = xstrfmt("%s\x1f%s", kind, name);
+	const json_t *list;
+
+	if (!c->index) {
+		c->index = json_object();
+		for (size_t i = 0; i < c->nr; i++)
+			index_add(c, i);
+	}
+	list = json_object_get(c->index, key);
+	free(key);
+	return list;
+}
+
+size_t ov_find_all(struct octx *c, const struct ov_id *id, size_t *first)
+{
+	const json_t *list = ov_named(c, id->kind, id->name);
+	size_t k, hits = 0;
+	json_t *v;
+
+	/* a key may hold resources of other namespaces or groups: each is checked */
+	json_array_foreach(list, k, v) {
+		size_t i = (size_t)json_integer_value(v);
+
+		if (ov_res_has_id(&c->res[i], id) && !hits++)
+			*first = i;
+	}
+	return hits;
+}
+
+ssize_t ov_find(struct octx *c, const struct ov_id *id)
+{
+	size_t first;
+
+	return ov_find_all(c, id, &first) ? (ssize_t)first : -1;
+}
+
+void ov_index_drop(struct octx *c)
+{
+	json_decref(c->index);
+	c->index = NULL;
+}
+
+void ov_index_check(struct octx *c, size_t i, const struct ov_id *was)
+{
+	const char *kind = json_string_value(json_object_get(c->res[i].obj, "kind"));
+
+	if (!kind || strcmp(kind, was->kind) || strcmp(meta_string(c->res[i].obj, "name"), was->name))
+		ov_index_drop(c);
 }
 
 int ov_add(struct octx *c, json_t *obj, const char *file, struct ypos pos)
@@ -285,6 +379,7 @@ int ov_add(struct octx *c, json_t *obj, const char *file, struct ypos pos)
 	r->obj = obj; /* transferred */
 	r->org_name = xstrdup(meta_string(obj, "name"));
 	r->org_ns = xstrdup(meta_string(obj, "namespace"));
+	index_add(c, c->nr - 1);
 	return 0;
 }
 
@@ -295,6 +390,7 @@ void ov_remove(struct octx *c, size_t i)
 	free(c->res[i].org_ns);
 	memmove(&c->res[i], &c->res[i + 1], (c->nr - i - 1) * sizeof(*c->res));
 	c->nr--;
+	ov_index_drop(c); /* the indices after i moved */
 }
 
 static void octx_release(struct octx *c)
@@ -305,6 +401,7 @@ static void octx_release(struct octx *c)
 	for (size_t i = 0; i < c->ndocs; i++)
 		ydoc_free(c->docs[i]);
 	free(c->docs);
+	ov_index_drop(c);
 }
 
 /* ---- the kustomization's fields ---- */
@@ -484,16 +581,20 @@ static int run_steps(struct octx *c)
 		ov_fix_refs,
 	};
 
-	for (size_t i = 0; i < ARRAY_SIZE(steps); i++)
-		if (steps[i](c) < 0 || c->errors)
+	for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
+		int ret = steps[i](c);
+
+		ov_index_drop(c); /* steps rename objects as they like */
+		if (ret < 0 || c->errors)
 			return -1;
+	}
 	return 0;
 }
 
 int overlay_apply(json_t **out, const json_t *base, const struct overlay *ov,
 		  const char *namespace_, struct diags *d)
 {
-	struct octx c = { ov, namespace_, d, NULL, 0, 0, NULL, 0, 0, 0 };
+	struct octx c = { .ov = ov, .ns = namespace_, .d = d };
 	int ret = -1;
 
 	*out = NULL;

@@ -76,13 +76,27 @@
  */
 typedef int (*overlay_read_fn)(struct strbuf *out, const char *path, void *payload);
 
+/* overlay_load_fn's result for a file that is not valid YAML. */
+#define OVERLAY_BAD_YAML (-2)
+
+/*
+ * Load the YAML file path (named as for overlay_read_fn) into *out, for a
+ * caller that has parsed it already. The caller keeps *out until
+ * overlay_apply() returns, which does not modify it; ydoc_file() of it is
+ * the name messages show. Returns 0; -1 with errno set, as overlay_read_fn,
+ * when it cannot be read; OVERLAY_BAD_YAML after adding the YAML errors to d.
+ */
+typedef int (*overlay_load_fn)(const struct ydoc **out, const char *path, struct diags *d,
+			       void *payload);
+
 struct overlay {
 	const json_t *kustomization; /* overlays/ENV/kustomization.yaml, loaded */
 	const struct ydoc *doc;      /* what it was loaded from (positions), or NULL */
 	const char *file;            /* its path in messages: "overlays/prod/kustomization.yaml" */
 	const char *dir;             /* the overlay directory in messages: "overlays/prod" */
 	overlay_read_fn read_file;
-	void *payload;
+	void *payload;             /* for read_file and load_yaml */
+	overlay_load_fn load_yaml; /* NULL: YAML files are read with read_file and parsed */
 };
 
 /*

@@ -40,6 +40,14 @@ struct octx {
 	struct ydoc **docs; /* files loaded so far, kept for positions */
 	size_t ndocs, docs_alloc;
 	unsigned errors;
+	/*
+	 * "kind\x1fname" -> ascending indices into res of the resources with
+	 * that kind and name, now or when they joined: adding an object and
+	 * finding a patch's target look there instead of at every resource,
+	 * which made a large app quadratic. NULL until ov_find() needs it, and
+	 * again when it may be out of date (see ov_index_drop()).
+	 */
+	json_t *index;
 };
 
 /* An object's identity, as kustomize's ResId (strings owned). */
@@ -70,8 +78,9 @@ const json_t *ov_kfield(const struct octx *c, const char *field);
 /* The kustomization-relative path rel as shown in messages ("overlays/prod/x.yaml"); owned. */
 char *ov_display_path(const struct octx *c, const char *rel);
 /*
- * Read and parse the YAML file rel; *out is kept by c (freed with it).
- * -1 after reporting at pos (in the kustomization) or the YAML errors.
+ * Read and parse the YAML file rel, or have ov->load_yaml load it; *out is
+ * kept by c (freed with it) or by ov's caller. -1 after reporting at pos
+ * (in the kustomization) or the YAML errors.
  */
 int ov_load_yaml(const struct ydoc **out, struct octx *c, const char *rel, struct ypos pos);
 /* Read the file rel into buf; -1 after reporting at pos. */
@@ -83,11 +92,27 @@ int ov_parse_yaml(const struct ydoc **out, struct octx *c, const char *file, con
 /* Add obj (taken) as a new resource; -1 (obj released) when its id is already there. */
 int ov_add(struct octx *c, json_t *obj, const char *file, struct ypos pos);
 /* The index of the resource with this group, version, kind, name, namespace (any id it had); -1. */
-ssize_t ov_find(const struct octx *c, const struct ov_id *id);
+ssize_t ov_find(struct octx *c, const struct ov_id *id);
+/* How many resources have this identity (as ov_find() sees it); *first is the first one's index. */
+size_t ov_find_all(struct octx *c, const struct ov_id *id, size_t *first);
+/*
+ * The resources of this kind named name now or when they joined, as an
+ * array of ascending indices into c->res (NULL for none), valid until a
+ * resource is renamed or removed.
+ */
+const json_t *ov_named(struct octx *c, const char *kind, const char *name);
 /* Does r have this identity, now or when it joined? */
 int ov_res_has_id(const struct ores *r, const struct ov_id *id);
 /* Remove resource i. */
 void ov_remove(struct octx *c, size_t i);
+/*
+ * Forget c->index. Whoever changes a resource's kind or metadata.name calls
+ * it (ov_remove() does, and run_steps() after every step), so ov_find()
+ * rebuilds it from the resources as they are.
+ */
+void ov_index_drop(struct octx *c);
+/* The same, only if resource i's kind or name is no longer was's. */
+void ov_index_check(struct octx *c, size_t i, const struct ov_id *was);
 
 /* 1 if s is one of the n strings of list. */
 int ov_in_list(const char *s, const char *const *list, size_t n);

@@ -104,8 +104,8 @@ static char *member_or_empty(const json_t *obj, const char *key)
 
 int overlay_set_namespace(json_t *objects, const char *namespace_, struct diags *d)
 {
-	struct overlay ov = { NULL, NULL, "", "", NULL, NULL };
-	struct octx c = { &ov, namespace_, d, NULL, 0, 0, NULL, 0, 0, 0 };
+	struct overlay ov = { .file = "", .dir = "" };
+	struct octx c = { .ov = &ov, .ns = namespace_, .d = d };
 	size_t i;
 	json_t *obj;
 	int ret;
@@ -122,5 +122,6 @@ int overlay_set_namespace(json_t *objects, const char *namespace_, struct diags 
 	while (c.nr)
 		ov_remove(&c, c.nr - 1);
 	free(c.res);
+	ov_index_drop(&c);
 	return ret;
 }

@@ -178,6 +178,7 @@ static int merge_one(struct octx *c, size_t i, const json_t *patch, const struct
 		if (!o->allow_name)
 			restore(r->obj, "name", was.name);
 		restore(r->obj, "namespace", was.ns);
+		ov_index_check(c, i, &was);
 	}
 	ov_id_release(&was);
 	strbuf_release(&err);
@@ -189,14 +190,18 @@ static int json_one(struct octx *c, size_t i, const json_t *ops, const char *fil
 	json_t *copy = json_deep_copy(c->res[i].obj);
 	struct strbuf err = STRBUF_INIT;
 	int ret = json6902_apply(copy, ops, &err);
+	struct ov_id was;
 
 	if (ret < 0) {
 		ov_err(c, file, pos, "overlay-patch", "cannot patch %s: %s", ov_id_str(c->res[i].obj),
 		       err.buf);
 		json_decref(copy);
 	} else {
+		ov_id_of(&was, c->res[i].obj);
 		json_decref(c->res[i].obj);
 		c->res[i].obj = copy; /* transferred */
+		ov_index_check(c, i, &was);
+		ov_id_release(&was);
 	}
 	strbuf_release(&err);
 	return ret;
@@ -207,15 +212,10 @@ static ssize_t find_named(struct octx *c, const json_t *patch, const char *file,
 {
 	const char *av = json_string_value(json_object_get(patch, "apiVersion"));
 	struct ov_id id;
-	ssize_t found = -1;
-	size_t hits = 0;
+	size_t found = 0, hits;
 
 	ov_id_of(&id, patch);
-	for (size_t i = 0; i < c->nr; i++)
-		if (ov_res_has_id(&c->res[i], &id)) {
-			found = (ssize_t)i;
-			hits++;
-		}
+	hits = ov_find_all(c, &id, &found);
 	ov_id_release(&id);
 	if (hits > 1)
 		ov_err(c, file, pos, "overlay-target", "more than one object matches this patch (%s)",
@@ -224,7 +224,7 @@ static ssize_t find_named(struct octx *c, const json_t *patch, const char *file,
 		ov_err(c, file, pos, "overlay-target",
 		       "no object matches this patch (%s, apiVersion %s): apiVersion, kind, name "
 		       "and namespace must all match", ov_id_str(patch), av ? av : "missing");
-	return hits == 1 ? found : -1;
+	return hits == 1 ? (ssize_t)found : -1;
 }
 
 /* Apply merge patches that name their targets. */

@@ -162,9 +162,16 @@ static int candidate(const struct fix *f, const struct ores *r, const char *name
 /* The object a reference names (by name, and by original namespace when org_ns). */
 static const struct ores *select_referral(const struct fix *f, const char *name, const char *org_ns)
 {
-	for (size_t i = 0; i < f->c->nr; i++)
-		if (candidate(f, &f->c->res[i], name, org_ns))
-			return &f->c->res[i];
+	const json_t *named = ov_named(f->c, f->target->kind, name);
+	size_t k;
+	json_t *i;
+
+	json_array_foreach(named, k, i) {
+		const struct ores *r = &f->c->res[json_integer_value(i)];
+
+		if (candidate(f, r, name, org_ns))
+			return r;
+	}
 	return NULL;
 }
 
@@ -222,23 +229,34 @@ static int fix_field(json_t *holder, const char *field, void *payload, struct st
 	return 0;
 }
 
+/* Fix the references obj holds to objects of target's kind. */
+static void fix_refs_to(struct octx *c, json_t *obj, const struct referral *target,
+			struct strbuf *err)
+{
+	const char *kind = json_string_value(json_object_get(obj, "kind"));
+	struct fix f = { c, target, obj };
+
+	for (size_t s = 0; s < target->nr; s++) {
+		const char *want = target->specs[s].kind;
+
+		/* most specs are for other kinds: pass over them before ov_fs_apply() looks */
+		if (want && (!kind || strcmp(want, kind)))
+			continue;
+		if (ov_fs_apply(obj, &target->specs[s], OV_CREATE_NONE, fix_field, &f, err) < 0) {
+			ov_err(c, c->ov->file, ov_kpos(c, NULL, NULL), "overlay-field",
+			       "cannot follow references in %s: %s", ov_id_str(obj), err->buf);
+			strbuf_reset(err);
+		}
+	}
+}
+
 int ov_fix_refs(struct octx *c)
 {
 	struct strbuf err = STRBUF_INIT;
 
 	for (size_t i = 0; i < c->nr; i++)
-		for (size_t t = 0; t < ARRAY_SIZE(referrals); t++) {
-			struct fix f = { c, &referrals[t], c->res[i].obj };
-
-			for (size_t s = 0; s < referrals[t].nr; s++)
-				if (ov_fs_apply(c->res[i].obj, &referrals[t].specs[s], OV_CREATE_NONE,
-						fix_field, &f, &err) < 0) {
-					ov_err(c, c->ov->file, ov_kpos(c, NULL, NULL), "overlay-field",
-					       "cannot follow references in %s: %s",
-					       ov_id_str(c->res[i].obj), err.buf);
-					strbuf_reset(&err);
-				}
-		}
+		for (size_t t = 0; t < ARRAY_SIZE(referrals); t++)
+			fix_refs_to(c, c->res[i].obj, &referrals[t], &err);
 	strbuf_release(&err);
 	return c->errors ? -1 : 0;
 }

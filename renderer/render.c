@@ -35,10 +35,8 @@ struct rctx {
 	struct diags *d;
 	char *app;
 	char *ns;
-	struct ydoc *app_doc;
+	const struct ydoc *app_doc; /* owned by src, as every document loaded */
 	const json_t *app_yaml; /* borrowed from app_doc, or NULL */
-	struct ydoc **docs;     /* resources/ files, whose documents base holds */
-	size_t ndocs, docs_alloc;
 	json_t *base;           /* generated objects, then resources/ */
 	json_t *gen_ids;        /* identities of the generated objects */
 	json_t *objects;        /* the output, in kustomize's order */
@@ -58,18 +56,16 @@ rerror(struct rctx *c, const char *file, struct ypos pos, const char *rule, cons
 	strbuf_release(&msg);
 }
 
-/* Read and parse path; NULL after reporting. */
-static struct ydoc *load_yaml(struct rctx *c, const char *path)
+/* Read and parse path (the validator did already: see source_load_yaml()); NULL after reporting. */
+static const struct ydoc *load_yaml(struct rctx *c, const char *path)
 {
-	struct strbuf buf = STRBUF_INIT, err = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT;
 	struct ypos none = { 0, 0 };
-	struct ydoc *doc = NULL;
+	const struct ydoc *doc = NULL;
+	int ret = source_load_yaml(&doc, c->src, path, c->d, &err);
 
-	if (source_read(c->src, path, &buf, &err) < 0)
+	if (ret == SOURCE_MISSING || ret == -1)
 		rerror(c, path, none, "file", "cannot read: %s", err.len ? err.buf : "no such file");
-	else
-		ydoc_load(&doc, path, buf.buf, buf.len, NULL, c->d);
-	strbuf_release(&buf);
 	strbuf_release(&err);
 	return doc;
 }
@@ -143,12 +139,18 @@ static int add_generated(struct rctx *c)
 	return ret < 0 ? -1 : 0;
 }
 
+static int has_marker(const json_t *obj)
+{
+	return !!json_object_get(json_object_get(json_object_get(obj, "metadata"), "annotations"),
+				 ORIGIN_KEY);
+}
+
 /* Drop the origin marker (and the annotations it leaves empty). */
 static int strip_marker(json_t *obj)
 {
 	json_t *ann = json_object_get(json_object_get(obj, "metadata"), "annotations");
 
-	if (!json_object_get(ann, ORIGIN_KEY))
+	if (!has_marker(obj))
 		return 0;
 	json_object_del(ann, ORIGIN_KEY);
 	if (!json_object_size(ann))
@@ -156,19 +158,24 @@ static int strip_marker(json_t *obj)
 	return 1;
 }
 
-/* The documents of path join the base as they are: overlay_apply() copies what it changes. */
+/*
+ * The documents of path join the base as they are: overlay_apply() copies
+ * what it changes. The source shares them, so one with the marker is
+ * copied to lose it.
+ */
 static int add_resource_file(struct rctx *c, const char *path)
 {
-	struct ydoc *doc = load_yaml(c, path);
+	const struct ydoc *doc = load_yaml(c, path);
 
 	if (!doc)
 		return -1;
 	for (size_t i = 0; i < ydoc_count(doc); i++) {
-		strip_marker(ydoc_root(doc, i));
-		json_array_append(c->base, ydoc_root(doc, i));
+		json_t *obj = ydoc_root(doc, i);
+
+		obj = has_marker(obj) ? json_deep_copy(obj) : json_incref(obj);
+		strip_marker(obj);
+		json_array_append_new(c->base, obj);
 	}
-	ALLOC_GROW(c->docs, c->ndocs + 1, c->docs_alloc);
-	c->docs[c->ndocs++] = doc; /* transferred */
 	return 0;
 }
 
@@ -206,22 +213,39 @@ struct overlay_reader {
 	const char *dir;
 };
 
+/* The source path of the overlay's file path; -1 with errno set when it names no file. */
+static int overlay_path(struct strbuf *out, const struct overlay_reader *r, const char *path)
+{
+	if (source_path_join(out, r->dir, path) < 0) {
+		errno = EACCES;
+		return -1;
+	}
+	if (source_stat(r->src, out->buf) == SOURCE_DIR) {
+		errno = EISDIR;
+		return -1;
+	}
+	return 0;
+}
+
+/* Set errno for ret, a failed source_read() of path. */
+static void read_errno(struct source *src, const char *path, int ret)
+{
+	if (ret == SOURCE_MISSING)
+		errno = ENOENT;
+	else
+		errno = source_stat(src, path) == SOURCE_OTHER ? EACCES : EFBIG;
+}
+
 static int read_overlay_file(struct strbuf *out, const char *path, void *payload)
 {
 	const struct overlay_reader *r = payload;
 	struct strbuf full = STRBUF_INIT, buf = STRBUF_INIT, err = STRBUF_INIT;
 	int ret = -1;
 
-	if (source_path_join(&full, r->dir, path) < 0) {
-		errno = EACCES;
-	} else if (source_stat(r->src, full.buf) == SOURCE_DIR) {
-		errno = EISDIR;
-	} else {
+	if (overlay_path(&full, r, path) == 0) {
 		ret = source_read(r->src, full.buf, &buf, &err);
-		if (ret == SOURCE_MISSING)
-			errno = ENOENT;
-		else if (ret < 0)
-			errno = source_stat(r->src, full.buf) == SOURCE_OTHER ? EACCES : EFBIG;
+		if (ret < 0)
+			read_errno(r->src, full.buf, ret);
 		else
 			strbuf_add(out, buf.buf, buf.len);
 	}
@@ -229,6 +253,28 @@ static int read_overlay_file(struct strbuf *out, const char *path, void *payload
 	strbuf_release(&buf);
 	strbuf_release(&err);
 	return ret < 0 ? -1 : 0;
+}
+
+/* Patches and resources the validator has parsed already: the source hands out its documents. */
+static int load_overlay_yaml(const struct ydoc **out, const char *path, struct diags *d,
+			     void *payload)
+{
+	const struct overlay_reader *r = payload;
+	struct strbuf full = STRBUF_INIT, err = STRBUF_INIT;
+	int ret = -1;
+
+	if (overlay_path(&full, r, path) == 0) {
+		ret = source_load_yaml(out, r->src, full.buf, d, &err);
+		if (ret == SOURCE_BAD_YAML) {
+			ret = OVERLAY_BAD_YAML;
+		} else if (ret < 0) {
+			read_errno(r->src, full.buf, ret);
+			ret = -1;
+		}
+	}
+	strbuf_release(&full);
+	strbuf_release(&err);
+	return ret;
 }
 
 /* overlays/ENV's kustomization file (as the validator looks for it), or NULL. */
@@ -255,8 +301,9 @@ static int apply_overlay(struct rctx *c)
 	char *dir = xstrfmt("overlays/%s", c->o->env);
 	char *file = find_kustomization(c, dir);
 	struct overlay_reader reader = { c->src, dir };
-	struct overlay ov = { NULL, NULL, file ? file : APP_FILE, dir, read_overlay_file, &reader };
-	struct ydoc *doc = file ? load_yaml(c, file) : NULL;
+	struct overlay ov = { .file = file ? file : APP_FILE, .dir = dir, .read_file = read_overlay_file,
+			      .load_yaml = load_overlay_yaml, .payload = &reader };
+	const struct ydoc *doc = file ? load_yaml(c, file) : NULL;
 	json_t *empty = json_object();
 	int ret = -1;
 
@@ -267,7 +314,6 @@ static int apply_overlay(struct rctx *c)
 	ret = overlay_apply(&c->objects, c->base, &ov, c->ns, c->d);
 cleanup:
 	json_decref(empty);
-	ydoc_free(doc);
 	free(file);
 	free(dir);
 	return ret;
@@ -292,11 +338,7 @@ static void rctx_release(struct rctx *c)
 {
 	free(c->app);
 	free(c->ns);
-	ydoc_free(c->app_doc);
 	json_decref(c->base);
-	for (size_t i = 0; i < c->ndocs; i++)
-		ydoc_free(c->docs[i]);
-	free(c->docs);
 	json_decref(c->gen_ids);
 	json_decref(c->objects);
 	free(c->generated);

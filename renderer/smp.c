@@ -178,7 +178,8 @@ static int walk_map(json_t **out, json_t *dest, json_t *origin, const struct smp
 		/* kyaml keeps an explicit null the patch does not mention */
 		if (json_is_null(dv) && !ov)
 			continue;
-		strbuf_addf(&w->path, ".%s", keys.v[i]);
+		strbuf_addch(&w->path, '.');
+		strbuf_addstr(&w->path, keys.v[i]);
 		if (smp_walk(&val, dv, ov, smp_schema_field(schema, keys.v[i]), w) < 0)
 			goto cleanup;
 		strbuf_setlen(&w->path, len);
@@ -284,8 +285,8 @@ int smp_walk(json_t **out, json_t *dest, json_t *origin, const struct smp_schema
 				kind_name(kd));
 	if (k == NODE_SEQ && schema && schema->list && schema->keys)
 		return smp_walk_assoc(out, dest, origin, schema, w);
-	if (k == NODE_SCALAR && quoted_in_yaml(dest) && !smp_is_nil(origin) &&
-	    !json_is_string(origin)) {
+	if (k == NODE_SCALAR && !smp_is_nil(origin) && !json_is_string(origin) &&
+	    quoted_in_yaml(dest)) {
 		/* the new value takes the old one's quotes: it becomes a string */
 		char buf[32];
 
@@ -326,7 +327,8 @@ static int check_directives(const json_t *v, struct smp_walk *w)
 	json_object_foreach((json_t *)v, k, c) {
 		size_t len = w->path.len;
 
-		strbuf_addf(&w->path, ".%s", k);
+		strbuf_addch(&w->path, '.');
+		strbuf_addstr(&w->path, k);
 		if (unapplied_directive(k))
 			return smp_fail(w, "kustomize does not apply \"%s\" here and would copy it "
 					   "into the output; remove it", k);

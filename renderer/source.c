@@ -8,7 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
+#include "diag.h"
 #include "util.h"
+#include "yamlload.h"
 #include "banned.h"
 
 struct source_ops {
@@ -24,13 +28,18 @@ struct source {
 	const struct source_ops *ops;
 	size_t files; /* files read */
 	size_t bytes; /* bytes read */
-	int dirfd;    /* directory backend: the root */
+	int dirfd;    /* directory backend: the root ... */
+	struct strbuf parent; /* ... and the directory dir_parent() opened last */
+	int parent_fd;
 	git_repository *repo; /* git backend */
 	git_tree *tree;
 	int own_repo;
 	struct strvec mem_paths; /* memory backend: sorted paths ... */
 	struct strbuf *mem_data; /* ... and their contents */
 	size_t mem_alloc;
+	struct ydoc **docs; /* every document source_load_yaml() handed out */
+	size_t docs_nr, docs_alloc;
+	json_t *clean; /* path -> index into docs of its parse without problems */
 };
 
 int source_path_ok(const char *path)
@@ -100,25 +109,49 @@ static void sort_tail(struct strvec *sv, size_t from)
 
 /* ---- directory backend ---- */
 
-/*
- * Open the directory holding path's last component without following
- * symbolic links anywhere, so nothing outside the root is reached.
- * Returns the descriptor (caller closes) and *last points into path.
- */
-static int dir_parent(struct source *src, const char *path, const char **last)
+/* Open directory path (len bytes of it) under the root, following no symbolic link. */
+static int open_dir(struct source *src, const char *path, size_t len)
 {
 	int fd = dup(src->dirfd);
-	const char *p = path;
+	const char *p = path, *end = path + len;
 
-	for (const char *slash; fd >= 0 && (slash = strchr(p, '/')); p = slash + 1) {
-		char *comp = xstrndup(p, (size_t)(slash - p));
+	while (fd >= 0 && p < end) {
+		const char *slash = memchr(p, '/', (size_t)(end - p));
+		char *comp = xstrndup(p, slash ? (size_t)(slash - p) : (size_t)(end - p));
 		int next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 		free(comp);
 		close(fd);
 		fd = next;
+		p = slash ? slash + 1 : end;
 	}
-	*last = p;
+	return fd;
+}
+
+/*
+ * The directory holding path's last component, opened without following
+ * symbolic links anywhere, so nothing outside the root is reached; *last
+ * points into path. The descriptor is src's (do not close it): it stays
+ * open for the next call, as callers go through one directory at a time.
+ */
+static int dir_parent(struct source *src, const char *path, const char **last)
+{
+	const char *slash = strrchr(path, '/');
+	size_t len = slash ? (size_t)(slash - path) : 0;
+	int fd;
+
+	*last = slash ? slash + 1 : path;
+	if (!slash)
+		return src->dirfd;
+	if (src->parent_fd >= 0 && src->parent.len == len && !memcmp(src->parent.buf, path, len))
+		return src->parent_fd;
+	if ((fd = open_dir(src, path, len)) < 0)
+		return -1;
+	if (src->parent_fd >= 0)
+		close(src->parent_fd);
+	src->parent_fd = fd;
+	strbuf_reset(&src->parent);
+	strbuf_add(&src->parent, path, len);
 	return fd;
 }
 
@@ -129,8 +162,6 @@ static enum source_type dir_stat(struct source *src, const char *path)
 	int fd = dir_parent(src, path, &last);
 	int ok = fd >= 0 && !fstatat(fd, last, &st, AT_SYMLINK_NOFOLLOW);
 
-	if (fd >= 0)
-		close(fd);
 	if (!ok)
 		return SOURCE_NONE;
 	if (S_ISREG(st.st_mode))
@@ -141,8 +172,8 @@ static enum source_type dir_stat(struct source *src, const char *path)
 static int dir_list(struct source *src, const char *path, struct strvec *out, struct strbuf *err)
 {
 	const char *last = ".";
-	/* A fresh descriptor: a dup() would share the directory offset with the root. */
-	int parent = *path ? dir_parent(src, path, &last) : dup(src->dirfd);
+	/* A fresh descriptor: a dup() would share the directory offset with the parent. */
+	int parent = *path ? dir_parent(src, path, &last) : src->dirfd;
 	int fd = parent < 0 ? -1 : openat(parent, last, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
 	size_t from = out->nr;
@@ -170,8 +201,6 @@ cleanup:
 		closedir(dir);
 	if (fd >= 0)
 		close(fd);
-	if (parent >= 0)
-		close(parent);
 	return ret;
 }
 
@@ -218,14 +247,15 @@ static int dir_read(struct source *src, const char *path, size_t max, struct str
 	}
 	if (fd >= 0)
 		close(fd);
-	if (parent >= 0)
-		close(parent);
 	return ret;
 }
 
 static void dir_release(struct source *src)
 {
 	close(src->dirfd);
+	if (src->parent_fd >= 0)
+		close(src->parent_fd);
+	strbuf_release(&src->parent);
 }
 
 static const struct source_ops dir_ops = { dir_stat, dir_list, dir_read, dir_release };
@@ -242,6 +272,8 @@ int source_open_dir(struct source **out, const char *dir, struct strbuf *err)
 	*out = xcalloc(1, sizeof(**out));
 	(*out)->ops = &dir_ops;
 	(*out)->dirfd = fd; /* transferred */
+	strbuf_init(&(*out)->parent, 0);
+	(*out)->parent_fd = -1;
 	return 0;
 }
 
@@ -548,6 +580,7 @@ void source_mem_add(struct source *src, const char *path, const char *data, size
 	}
 	strbuf_reset(&src->mem_data[i]);
 	strbuf_add(&src->mem_data[i], data, len);
+	json_object_del(src->clean, path); /* parse the new contents (the old document lives on) */
 }
 
 /* ---- common ---- */
@@ -556,6 +589,10 @@ void source_free(struct source *src)
 {
 	if (!src)
 		return;
+	for (size_t i = 0; i < src->docs_nr; i++)
+		ydoc_free(src->docs[i]);
+	free(src->docs);
+	json_decref(src->clean);
 	src->ops->release(src);
 	free(src);
 }
@@ -616,4 +653,47 @@ too_much:
 size_t source_files_read(const struct source *src)
 {
 	return src->files;
+}
+
+static void add_all(struct diags *d, const struct diags *from)
+{
+	for (size_t i = 0; i < diags_nr(from); i++) {
+		const struct diag *e = diags_get(from, i);
+
+		diags_add(d, e->severity, e->file, e->line, e->col, e->rule, "%s", e->message);
+	}
+}
+
+int source_load_yaml(const struct ydoc **out, struct source *src, const char *path,
+		     struct diags *d, struct strbuf *err)
+{
+	const json_t *seen = json_object_get(src->clean, path);
+	struct strbuf buf = STRBUF_INIT;
+	struct diags *found = NULL;
+	struct ydoc *doc = NULL;
+	int ret;
+
+	*out = seen ? src->docs[json_integer_value(seen)] : NULL;
+	if (seen)
+		return 0;
+	if ((ret = source_read(src, path, &buf, err)) < 0)
+		goto cleanup;
+	found = diags_new();
+	if (ydoc_load(&doc, path, buf.buf, buf.len, NULL, found) < 0)
+		ret = SOURCE_BAD_YAML;
+	add_all(d, found);
+	if (!doc)
+		goto cleanup;
+	if (!diags_nr(found)) {
+		if (!src->clean)
+			src->clean = json_object();
+		json_object_set_new_nocheck(src->clean, path, json_integer((json_int_t)src->docs_nr));
+	}
+	ALLOC_GROW(src->docs, src->docs_nr + 1, src->docs_alloc);
+	src->docs[src->docs_nr++] = doc;
+	*out = doc; /* transferred to src */
+cleanup:
+	diags_free(found);
+	strbuf_release(&buf);
+	return ret;
 }

@@ -33,6 +33,8 @@
 
 /* source_read() result when the path does not exist. */
 #define SOURCE_MISSING (-2)
+/* source_load_yaml() result when the file is not valid YAML. */
+#define SOURCE_BAD_YAML (-3)
 
 enum source_type {
 	SOURCE_NONE,  /* does not exist */
@@ -42,6 +44,8 @@ enum source_type {
 };
 
 struct source;
+struct ydoc;
+struct diags;
 
 /* A directory tree rooted at dir. -1 with a message in err when dir cannot be opened. */
 int source_open_dir(struct source **out, const char *dir, struct strbuf *err);
@@ -84,6 +88,21 @@ int source_list(struct source *src, const char *path, struct strvec *out, struct
 int source_read(struct source *src, const char *path, struct strbuf *out, struct strbuf *err);
 /* How many files were read so far. */
 size_t source_files_read(const struct source *src);
+
+/*
+ * Read path with source_read() and parse it with ydoc_load() (default
+ * limits; path names the file in messages). The validator and the
+ * renderer read the same files: a file that parsed without a problem is
+ * read and parsed once, and later calls get the same document. Anything
+ * else is not remembered, so its problems are reported again each time.
+ *
+ * Returns 0 with *out set (d may have gained warnings); SOURCE_MISSING or
+ * -1 (err says why, as source_read()); or SOURCE_BAD_YAML after adding the
+ * YAML errors to d. The source owns *out until source_free(): it is shared,
+ * so nobody may modify it.
+ */
+int source_load_yaml(const struct ydoc **out, struct source *src, const char *path,
+		     struct diags *d, struct strbuf *err);
 
 /*
  * Resolve rel (from a file such as overlays/prod/kustomization.yaml) against

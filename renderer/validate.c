@@ -66,29 +66,26 @@ struct ypos vpos_item(const struct ydoc *doc, const json_t *arr, size_t i)
 const struct ydoc *vload_ref(struct vctx *v, const char *path, const char *from,
 			     struct ypos from_pos)
 {
-	struct strbuf buf = STRBUF_INIT, err = STRBUF_INIT;
-	struct ydoc *doc = NULL;
+	struct strbuf err = STRBUF_INIT;
+	const struct ydoc *doc = NULL;
 	int ret;
 
 	/* A file named twice is read and reported once. */
 	for (size_t i = 0; i < v->file_nr; i++)
 		if (!strcmp(v->files[i].path, path))
 			return v->files[i].doc;
-	ret = source_read(v->src, path, &buf, &err);
+	ret = source_load_yaml(&doc, v->src, path, v->d, &err);
 	if (ret == SOURCE_MISSING)
 		verror(v, from ? from : path, from_pos, "file", "`%s` does not exist", path);
-	else if (ret < 0 && from)
+	else if (ret == -1 && from)
 		verror(v, from, from_pos, "file", "`%s`: %s", path, err.buf);
-	else if (ret < 0)
+	else if (ret == -1)
 		verror(v, path, from_pos, "file", "%s", err.buf);
-	else
-		ydoc_load(&doc, path, buf.buf, buf.len, NULL, v->d);
 	if (ret != SOURCE_MISSING) {
 		ALLOC_GROW(v->files, v->file_nr + 1, v->file_alloc);
 		v->files[v->file_nr].path = xstrdup(path);
-		v->files[v->file_nr++].doc = doc; /* transferred; NULL when it did not load */
+		v->files[v->file_nr++].doc = doc; /* NULL when it did not load */
 	}
-	strbuf_release(&buf);
 	strbuf_release(&err);
 	return doc;
 }
@@ -257,10 +254,8 @@ static void vctx_release(struct vctx *v)
 		free(v->overlays[i].env);
 		free(v->overlays[i].file);
 	}
-	for (size_t i = 0; i < v->file_nr; i++) {
+	for (size_t i = 0; i < v->file_nr; i++)
 		free(v->files[i].path);
-		ydoc_free(v->files[i].doc);
-	}
 	free(v->objs);
 	free(v->overlays);
 	free(v->files);

@@ -1,10 +1,10 @@
 /*
  * The validator's shared state and helpers, for renderer/validate*.c only.
  *
- * One struct vctx lives for one validate_app() call. It keeps every loaded
- * YAML file (positions stay valid until the end) and a registry of the
- * Kubernetes objects found, so duplicates and patch targets can be checked
- * across files.
+ * One struct vctx lives for one validate_app() call. It knows every loaded
+ * YAML file (the source keeps them, so positions stay valid) and keeps a
+ * registry of the Kubernetes objects found, so duplicates and patch targets
+ * can be checked across files.
  */
 #ifndef GITD_VALIDATE_INTERNAL_H
 #define GITD_VALIDATE_INTERNAL_H
@@ -28,7 +28,7 @@
 
 struct vfile {
 	char *path;
-	struct ydoc *doc;
+	const struct ydoc *doc; /* owned by the source (source_load_yaml()) */
 };
 
 /* One Kubernetes object an environment will hold. */
@@ -87,7 +87,7 @@ struct ypos vpos_item(const struct ydoc *doc, const json_t *arr, size_t i);
 /*
  * Read and parse path, once: a second call returns the same document.
  * Problems (unreadable, YAML errors) are reported against path. Returns
- * the document (owned by v) or NULL.
+ * the document (owned by the source, see source_load_yaml()) or NULL.
  */
 const struct ydoc *vload(struct vctx *v, const char *path);
 /* Like vload(), but a missing or unreadable file is reported where from names it. */

@@ -112,7 +112,7 @@ static int render_case(struct strbuf *out, const char *name)
 	struct ydoc *kdoc = load_yaml_file(kfile, d);
 	json_t *base = load_base(base_dir, d), *objects = NULL;
 	char *ns = as_gitd_overlay(ydoc_root(kdoc, 0));
-	struct overlay ov = { ydoc_root(kdoc, 0), kdoc, kfile, ov_dir, read_in_dir, ov_dir };
+	struct overlay ov = { ydoc_root(kdoc, 0), kdoc, kfile, ov_dir, read_in_dir, ov_dir, NULL };
 	int ret = overlay_apply(&objects, base, &ov, ns, d);
 
 	if (ret == 0) {
@@ -201,7 +201,7 @@ static void run_overlay(struct run *r, const char *kustomization, const char *ba
 	struct ydoc *kdoc = NULL, *bdoc = NULL;
 	json_t *objects = json_array();
 	struct overlay ov = { NULL, NULL, "overlays/prod/kustomization.yaml", "overlays/prod",
-			      read_memory, (void *)files };
+			      read_memory, (void *)files, NULL };
 
 	memset(r, 0, sizeof(*r));
 	r->d = diags_new();
@@ -470,6 +470,20 @@ START_TEST(label_selectors)
 }
 END_TEST
 
+/* A field spec path meets a scalar on the way: the error names the part it could not reach. */
+START_TEST(field_spec_in_the_way)
+{
+	check_refused("labels:\n- pairs: {team: a}\n  fields:\n  - {kind: ConfigMap, path: "
+		      "\"spec/x\\\\/y/list[]/labels\", create: true}\n",
+		      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\nspec:\n"
+		      "  x/y: text\n",
+		      NULL,
+		      "overlays/prod/kustomization.yaml:2:3: error: cannot set labels at "
+		      "spec/x\\/y/list[]/labels of ConfigMap/plain in namespace shop-prod: expected a "
+		      "mapping or a list on the way to `list[]` [overlay-field]\n");
+}
+END_TEST
+
 START_TEST(namespace_step)
 {
 	json_t *objs = json_loads(
@@ -621,6 +635,7 @@ static Suite *overlay_suite(void)
 	tcase_add_test(tc, generator_hashes);
 	tcase_add_test(tc, replicas_and_images);
 	tcase_add_test(tc, label_selectors);
+	tcase_add_test(tc, field_spec_in_the_way);
 	tcase_add_test(tc, namespace_step);
 	tcase_add_test(tc, sort_order);
 	tcase_add_test(tc, cluster_scoped);

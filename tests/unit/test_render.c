@@ -13,6 +13,8 @@
 #include "diag.h"
 #include "strbuf.h"
 #include "util.h"
+#include "yamlemit.h"
+#include "yamlload.h"
 #include "banned.h"
 
 #define FILES(...) ((const char *const[]){ __VA_ARGS__, NULL })
@@ -241,6 +243,44 @@ START_TEST(test_marker_reserved)
 }
 END_TEST
 
+/* The validator and the renderer share the source's parsed files; rendering changes none. */
+START_TEST(test_source_documents_untouched)
+{
+	static const char cm[] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  annotations:\n"
+				 "    gitd.internal/generated: app.yaml\n  name: c\n";
+	static const char patch[] = "apiVersion: v1\ndata:\n  a: b\nkind: ConfigMap\nmetadata:\n"
+				    "  name: c\n";
+	struct source *src = mem_source(FILES("resources/cm.yaml", cm, "overlays/prod/kustomization.yaml",
+					      "patches:\n- path: p.yaml\n", "overlays/prod/p.yaml", patch));
+	struct gitd_config *cfg = config_default();
+	struct render_opts o = { cfg, "shop", "prod", NULL };
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT, yaml = STRBUF_INIT;
+	struct diags *d = diags_new();
+	const struct ydoc *doc;
+
+	for (int i = 0; i < 2; i++) {
+		strbuf_reset(&out);
+		ck_assert_int_eq(render_env_stream(&out, src, &o, d), 0);
+		ck_assert_str_eq(out.buf, "apiVersion: v1\ndata:\n  a: b\nkind: ConfigMap\nmetadata:\n"
+					  "  name: c\n  namespace: shop-prod\n");
+	}
+	ck_assert_int_eq(source_load_yaml(&doc, src, "resources/cm.yaml", d, &err), 0);
+	ck_assert_int_eq(yamlemit_doc(&yaml, ydoc_root(doc, 0)), 0);
+	ck_assert_str_eq(yaml.buf, cm);
+	ck_assert_int_eq(source_load_yaml(&doc, src, "overlays/prod/p.yaml", d, &err), 0);
+	strbuf_reset(&yaml);
+	ck_assert_int_eq(yamlemit_doc(&yaml, ydoc_root(doc, 0)), 0);
+	ck_assert_str_eq(yaml.buf, patch);
+	ck_assert_uint_eq(diags_nr(d), 0);
+	diags_free(d);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	strbuf_release(&yaml);
+	config_free(cfg);
+	source_free(src);
+}
+END_TEST
+
 #define CERT(group, name) \
 	"apiVersion: " group "/v1\nkind: Certificate\nmetadata:\n  name: " name "\nspec: {}\n"
 #define ROLE(name) "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: '" name "'\n"
@@ -388,6 +428,7 @@ int main(void)
 	tcase_add_test(tc, test_resources_only);
 	tcase_add_test(tc, test_app_name);
 	tcase_add_test(tc, test_file_kinds);
+	tcase_add_test(tc, test_source_documents_untouched);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

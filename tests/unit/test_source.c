@@ -10,9 +10,11 @@
 #include <git2.h>
 
 #include "../../renderer/source.h"
+#include "diag.h"
 #include "strbuf.h"
 #include "strvec.h"
 #include "util.h"
+#include "yamlload.h"
 #include "banned.h"
 
 /* The same small app repo in every backend. */
@@ -178,6 +180,7 @@ static char *listing(struct source *src, const char *path)
 /* What every backend must answer for files[]. */
 static void check_backend(struct source *src)
 {
+	static const size_t in_turn[] = { 3, 2, 3, 1, 4, 0, 3 };
 	struct strbuf buf = STRBUF_INIT, err = STRBUF_INIT;
 
 	ck_assert_int_eq(source_stat(src, ""), SOURCE_DIR);
@@ -199,6 +202,11 @@ static void check_backend(struct source *src)
 	ck_assert_int_eq(source_read(src, "resources", &buf, &err), -1);
 	ck_assert_str_eq(err.buf, "is a directory, not a file");
 	ck_assert_uint_eq(source_files_read(src), 2);
+	/* directories in turn (the directory backend keeps the last one open) */
+	for (size_t i = 0; i < ARRAY_SIZE(in_turn); i++) {
+		ck_assert_int_eq(source_read(src, files[in_turn[i]].path, &buf, &err), 0);
+		ck_assert_str_eq(buf.buf, files[in_turn[i]].data);
+	}
 	strbuf_release(&buf);
 	strbuf_release(&err);
 }
@@ -329,6 +337,72 @@ START_TEST(test_total_cap)
 }
 END_TEST
 
+/* Load path from src; the problems it added to a fresh diags, as printed, in *problems. */
+static int load(const struct ydoc **out, struct source *src, const char *path, char **problems)
+{
+	struct diags *d = diags_new();
+	struct strbuf err = STRBUF_INIT, text = STRBUF_INIT;
+	int ret = source_load_yaml(out, src, path, d, &err);
+
+	diags_format(&text, d, "");
+	strbuf_addstr(&text, err.buf);
+	*problems = strbuf_detach(&text, NULL);
+	diags_free(d);
+	strbuf_release(&err);
+	return ret;
+}
+
+#define MERGE_WARNING                                                                       \
+	"warn.yaml:4:3: warning: the merge (<<) at line 5 replaces the value of key \"a\" set " \
+	"here, because Kubernetes applies << in order; put << before the keys that should "  \
+	"override it [yaml]\n"
+
+START_TEST(test_load_yaml)
+{
+	static const char warn[] = "base: &b\n  a: 1\nm:\n  a: 0\n  <<: *b\n";
+	struct source *src = source_new_mem();
+	const struct ydoc *first, *again;
+	char *problems;
+
+	source_mem_add(src, "ok.yaml", "kind: A\n", 8);
+	source_mem_add(src, "warn.yaml", warn, strlen(warn));
+	source_mem_add(src, "bad.yaml", "a: [\n", 5);
+
+	/* a clean file is read and parsed once */
+	ck_assert_int_eq(load(&first, src, "ok.yaml", &problems), 0);
+	ck_assert_str_eq(problems, "");
+	free(problems);
+	ck_assert_int_eq(load(&again, src, "ok.yaml", &problems), 0);
+	ck_assert_str_eq(problems, "");
+	free(problems);
+	ck_assert_ptr_eq(first, again);
+	ck_assert_uint_eq(source_files_read(src), 1);
+
+	/* a file with problems is parsed each time, so each caller hears of them */
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(load(&again, src, "warn.yaml", &problems), 0);
+		ck_assert_str_eq(problems, MERGE_WARNING);
+		free(problems);
+		ck_assert_int_eq(load(&again, src, "bad.yaml", &problems), SOURCE_BAD_YAML);
+		ck_assert_ptr_null(again);
+		ck_assert_str_eq(problems, "bad.yaml:2:1: error: YAML syntax error: did not find "
+					   "expected node content [yaml]\n");
+		free(problems);
+	}
+	ck_assert_uint_eq(source_files_read(src), 5);
+	ck_assert_int_eq(load(&again, src, "none.yaml", &problems), SOURCE_MISSING);
+	free(problems);
+
+	/* new contents are parsed anew; the old document stays valid */
+	source_mem_add(src, "ok.yaml", "kind: B\n", 8);
+	ck_assert_int_eq(load(&again, src, "ok.yaml", &problems), 0);
+	free(problems);
+	ck_assert_str_eq(json_string_value(json_object_get(ydoc_root(again, 0), "kind")), "B");
+	ck_assert_str_eq(json_string_value(json_object_get(ydoc_root(first, 0), "kind")), "A");
+	source_free(src);
+}
+END_TEST
+
 static char *joined(const char *base, const char *rel)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -380,6 +454,7 @@ int main(void)
 	tcase_add_test(tc, test_size_cap);
 	tcase_add_test(tc, test_total_cap);
 	tcase_add_test(tc, test_path_join);
+	tcase_add_test(tc, test_load_yaml);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
