@@ -54,6 +54,14 @@ expect_ok "and 3000 tag deletions, by an admin" as admin git -C "$T/work/shop" p
 	$(for i in $(seq 3000); do printf ':refs/tags/t%s ' "$i"; done)
 serving "3000 refs"
 
+# -- an object that fails git fsck (a commit without an author's email)
+tree=$(git -C "$T/work/shop" rev-parse 'HEAD^{tree}')
+bad=$(printf 'tree %s\nauthor nobody 1700000000 +0000\ncommitter nobody 1700000000 +0000\n\nbad\n' "$tree" |
+	git -C "$T/work/shop" hash-object -t commit --literally -w --stdin)
+expect_fail "a push with a malformed commit is refused by fsck" "$bad: .*missingEmail" \
+	as dev git -C "$T/work/shop" push origin "$bad:refs/heads/bad"
+expect_ok "and the branch was not created" sh -c "! git --git-dir=$DATA/repos/shop.git rev-parse -q --verify refs/heads/bad"
+
 # -- a 10 MB manifest: Kubernetes stores at most 1.5 MB per object
 mkdir -p "$T/work/shop/resources"
 {
@@ -128,6 +136,33 @@ if [ "$refused" -eq 20 ]; then pass "20 unknown-key connections at once are all 
 else fail "only $refused/20 unknown-key connections were refused" "$T/mallory1.log"; fi
 expect_out "unknown keys are logged" "^([2-9][0-9]|[0-9]{3,})$" sh -c "grep -c 'result=unknown-key' $T/gitd.log"
 serving "unknown-key burst"
+
+# -- a key probe without the private key: anyone may know alice's public key
+# and ask "would you accept it?"; the answer is yes, but only a signature logs in.
+mkdir -p "$T/probe"
+cp "$T/keys/dev.pub" "$T/probe/k.pub"
+echo "not a private key" >"$T/probe/k"
+expect_fail "a probe with a known public key but no private key does not log in" \
+	"Server accepts key: .*probe/k.*" sh -c "$(ssh_cmd dev | sed "s|-i $T/keys/dev|-i $T/probe/k|") -v git@127.0.0.1 whoami"
+cp "$T/out" "$T/probe.log"
+expect_ok "and ends in Permission denied" grep -q "Permission denied (publickey)" "$T/probe.log"
+
+# -- at most limits.max_auth_tries (6) keys per connection: the 7th is not tried, even if good
+many=""
+for i in 1 2 3 4 5 6; do
+	ssh-keygen -q -t ed25519 -N '' -f "$T/keys/x$i"
+	many="$many -i $T/keys/x$i"
+done
+expect_fail "a good key offered after 6 unknown ones is refused" "Permission denied \(publickey\)" \
+	sh -c "$(ssh_cmd admin | sed "s|-i $T/keys/admin|$many -i $T/keys/admin|") git@127.0.0.1 whoami"
+
+# -- GIT_PROTOCOL is the only variable a client may set, and only with a plain value
+hostile_protocol() {
+	GIT_SSH_COMMAND="$(ssh_cmd dev) -o 'SetEnv=GIT_PROTOCOL=version=2;\$(touch\${IFS}$T/pwned)'" git ls-remote "$(url big)"
+}
+expect_ok "a GIT_PROTOCOL with shell characters is refused, the fetch still runs" hostile_protocol
+expect_ok "nothing was executed" test ! -e "$T/pwned"
+expect_ok "and the refusal is logged" grep -q "env-refused.*name=GIT_PROTOCOL" "$T/gitd.log"
 expect_ok "no connection process is left behind" wait_idle 10
 
 finish
