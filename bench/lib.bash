@@ -3,7 +3,7 @@
 # 127.0.0.1 and is removed on exit, with every server the script started.
 set -u
 
-TOP=${BENCH_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
+TOP=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$TOP/bin
 T=$(mktemp -d /tmp/gitd-bench.XXXXXX)
 BENCH_PIDS=()
