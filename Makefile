@@ -16,7 +16,7 @@ SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR     ?= $(PREFIX)/lib/sysusers.d
 CC       ?= cc
 CFLAGS   ?= -O2 -g
-PKGS      = libssh libgit2 libcurl yaml-0.1 jansson
+PKGS      = libssh libgit2 libcurl yaml-0.1 jansson libcrypto
 
 WARNINGS  = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wvla -Wwrite-strings -fno-common -Werror
@@ -73,7 +73,7 @@ $(B)/librender.a: $(RENDER_OBJ)
 	@rm -f $@; ar rcs $@ $^
 
 # The hooks call the renderer's validator; unit tests and fuzzers reach into every module.
-$(B)/hooks/%.o: ALL_CFLAGS += -Irenderer
+$(B)/hooks/%.o $(B)/gitd/%.o: ALL_CFLAGS += -Irenderer
 $(B)/tests/unit/%.o: ALL_CFLAGS += -Igitd -Irenderer -Ihooks
 
 ARCHIVES = $(B)/libdaemon.a $(B)/librender.a $(B)/libcommon.a
@@ -101,7 +101,12 @@ deps:
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; CK_FORK=yes $$t; done
 
-e2e: $(PROGRAMS)
+# The webhook builder's end-to-end test talks to this stand-in CI system.
+$(B)/tests/webhook-receiver: tests/e2e/webhook_receiver.c $(B)/FLAGS
+	@mkdir -p $(dir $@)
+	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
+
+e2e: $(PROGRAMS) $(B)/tests/webhook-receiver
 	@sh tests/e2e/run.sh
 
 check: deps

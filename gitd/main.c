@@ -5,6 +5,7 @@
  *   gitd serve --data DIR [--listen HOST:PORT]
  *   gitd check-config --data DIR
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,8 +107,17 @@ int main(int argc, char **argv)
 	git_libgit2_init();
 	ssh_init();
 	if (!strcmp(cmd, "serve")) {
-		struct server_opts so = { cli.data, cli.listen };
-		rc = server_run(&so);
+		/* absolute: it reaches git and the hooks, which run in the repository */
+		char *data = realpath(cli.data, NULL);
+		struct server_opts so = { data, cli.listen };
+
+		if (!data) {
+			fprintf(stderr, "gitd: %s: %s; create it with `gitd init`\n", cli.data, strerror(errno));
+			rc = 1;
+		} else {
+			rc = server_run(&so);
+		}
+		free(data);
 	} else if (!strcmp(cmd, "init")) {
 		rc = init_data_dir(cli.data, cli.admin_key, cli.admin_name);
 	} else if (!strcmp(cmd, "check-config")) {

@@ -74,6 +74,15 @@ static void format_metrics(struct strbuf *out, const struct metrics_gauges *g)
 	counter(out, "gitd_git_requests_total", NULL, "{kind=\"push\",result=\"failed\"}", get(M_PUSH_FAILED));
 	counter(out, "gitd_git_requests_total", NULL, "{kind=\"any\",result=\"refused\"}", get(M_REFUSED));
 	counter(out, "gitd_commands_total", "Admin commands run.", "", get(M_COMMANDS));
+	counter(out, "gitd_jobs_total", "Deploy jobs finished by result.", "{result=\"ok\"}", get(M_JOBS_OK));
+	counter(out, "gitd_jobs_total", NULL, "{result=\"failed\"}", get(M_JOBS_FAILED));
+	gauge(out, "gitd_jobs_running", "Deploy jobs running.", g->jobs_running);
+	gauge(out, "gitd_queue_depth", "Deploy jobs waiting.", g->jobs_pending);
+	strbuf_addf(out, "# HELP gitd_job_step_seconds Time spent in each job step.\n"
+			 "# TYPE gitd_job_step_seconds summary\n"
+			 "gitd_job_step_seconds_sum{step=\"render\"} %.3f\n"
+			 "gitd_job_step_seconds_count{step=\"render\"} %lu\n",
+		    get(M_JOB_RENDER_MS) / 1000.0, get(M_JOB_RENDERS));
 }
 
 /* Read the request head: one GET /metrics. The metrics port is an operator's, yet never wait long. */

@@ -25,6 +25,10 @@ enum metric {
 	M_PUSH_FAILED,          /* including pushes the hooks refused */
 	M_REFUSED,              /* unknown repo, no permission, bad name */
 	M_COMMANDS,             /* admin commands */
+	M_JOBS_OK,
+	M_JOBS_FAILED,
+	M_JOB_RENDER_MS,        /* total time spent rendering */
+	M_JOB_RENDERS,
 	M_METRIC_COUNT
 };
 
@@ -38,6 +42,8 @@ void metrics_add(enum metric m, unsigned long n);
 struct metrics_gauges {
 	size_t connections;
 	size_t unauthenticated;
+	size_t jobs_running;
+	size_t jobs_pending;
 };
 
 /* Listen on HOST:PORT for scrapes; the socket, or -1 with a message in err. */

@@ -97,6 +97,7 @@ int repos_install_hooks(const char *data_dir, const char *bin_dir, struct strbuf
 {
 	static const char *const hooks[][2] = {
 		{ "pre-receive", "gitd-pre-receive" },
+		{ "post-receive", "gitd-post-receive" },
 	};
 	char *dir = xstrfmt("%s/hooks", data_dir);
 	int rc = -1;

@@ -24,7 +24,7 @@ int repos_create(const char *data_dir, const char *name, struct strbuf *err);
  */
 int repos_delete(const char *data_dir, const char *name, struct strbuf *err);
 /*
- * Point DATA/hooks/pre-receive at gitd's hook program in
+ * Point DATA/hooks/pre-receive and post-receive at gitd's hook programs in
  * bin_dir. git finds them through core.hooksPath, set when gitd runs git,
  * so no repository carries hooks of its own.
  */

@@ -22,9 +22,13 @@
 #include "listen.h"
 #include "log.h"
 #include "metrics.h"
+#include "mirrorer.h"
 #include "notify.h"
+#include "queue.h"
+#include "reconcile.h"
 #include "repos.h"
 #include "session.h"
+#include "worker.h"
 #include "strbuf.h"
 #include "util.h"
 #include "banned.h"
@@ -36,6 +40,7 @@
 struct conn {
 	pid_t pid;
 	int startup_fd;  /* read end; -1 once authenticated or evicted */
+	int kex_done;    /* the key exchange completed: a real SSH client */
 	int evicted;     /* killed to make room; gone once reaped */
 	char source[INET6_ADDRSTRLEN];
 	int64_t started;
@@ -46,6 +51,8 @@ struct server {
 	struct gitd_config *cfg;
 	char *bin_dir;
 	ssh_bind bind;
+	struct worker *worker;
+	struct mirrorer *mirrorer;
 	int listen_fd;
 	int signal_fd;
 	int metrics_fd; /* Prometheus scrapes, or -1 */
@@ -139,12 +146,13 @@ static size_t live_connections(const struct server *srv)
 }
 
 /*
- * An unauthenticated connection this old is stalled: real clients finish
- * the key exchange and authentication well within it, even when many
- * connect at once on a busy machine. Only stalled connections are evicted,
- * so a burst of real clients never evicts itself.
+ * A connection that has not completed the SSH key exchange this long after
+ * connecting is stalled: a real client sends its banner and key exchange at
+ * once, even when many connect together on a busy machine. Only stalled
+ * connections are evicted, so a burst of real clients never evicts itself;
+ * one past the key exchange keeps its login_grace_time.
  */
-#define STALLED_MS 2000
+#define STALLED_MS 3000
 
 /* Kill the oldest stalled unauthenticated connection (of source, if given); 0 if one was found. */
 static int evict_stalled(struct server *srv, const char *source)
@@ -154,7 +162,8 @@ static int evict_stalled(struct server *srv, const char *source)
 
 	for (size_t i = 0; i < srv->nr; i++) {
 		struct conn *c = &srv->conns[i];
-		if (c->startup_fd < 0 || c->started > cutoff || (source && strcmp(c->source, source)))
+		if (c->startup_fd < 0 || c->kex_done || c->started > cutoff ||
+		    (source && strcmp(c->source, source)))
 			continue;
 		if (!oldest || c->started < oldest->started)
 			oldest = c;
@@ -197,6 +206,10 @@ static void __attribute__((noreturn)) run_child(struct server *srv, int fd, int 
 
 	close(srv->listen_fd);
 	close(srv->signal_fd);
+	if (srv->worker)
+		close(worker_fd(srv->worker));
+	if (srv->mirrorer)
+		close(mirrorer_fd(srv->mirrorer));
 	if (srv->metrics_fd >= 0)
 		close(srv->metrics_fd);
 	for (size_t i = 0; i < srv->nr; i++)
@@ -230,7 +243,7 @@ static void accept_one(struct server *srv)
 		return;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+	if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0) {
 		close(fd);
 		return;
 	}
@@ -253,14 +266,20 @@ static void accept_one(struct server *srv)
 	snprintf(srv->conns[srv->nr].source, sizeof(srv->conns[srv->nr].source), "%s", source);
 	srv->conns[srv->nr].started = now_ms();
 	srv->conns[srv->nr].evicted = 0;
+	srv->conns[srv->nr].kex_done = 0;
 	srv->nr++;
 }
 
 static void reap_children(struct server *srv)
 {
 	pid_t pid;
+	int status;
 
-	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (srv->worker && worker_reaped(srv->worker, pid, status))
+			continue;
+		if (srv->mirrorer && mirrorer_reaped(srv->mirrorer, pid, status))
+			continue;
 		for (size_t i = 0; i < srv->nr; i++) {
 			if (srv->conns[i].pid != pid)
 				continue;
@@ -295,6 +314,8 @@ static void start_drain(struct server *srv)
 	srv->draining = 1;
 	srv->drain_deadline = now_ms() + DRAIN_SECONDS * 1000;
 	notify_systemd("STOPPING=1");
+	if (srv->worker)
+		worker_drain(srv->worker);
 	close(srv->listen_fd);
 	srv->listen_fd = -1;
 	for (size_t i = 0; i < srv->nr; i++)
@@ -317,7 +338,21 @@ static void handle_signal(struct server *srv)
 	}
 }
 
-/* Mark authenticated children; kill those past the grace time. */
+/* Read a child's progress: a byte when its key exchange is done, EOF once authenticated. */
+static void read_startup(struct conn *c)
+{
+	char buf[8];
+	ssize_t n = read(c->startup_fd, buf, sizeof(buf));
+
+	if (n > 0) {
+		c->kex_done = 1;
+	} else if (n == 0 || errno != EAGAIN) {
+		close(c->startup_fd);
+		c->startup_fd = -1;
+	}
+}
+
+/* Track children's progress; kill those past the grace time. */
 static void check_startups(struct server *srv, const struct pollfd *p, size_t np)
 {
 	int64_t limit = (int64_t)config_limits(srv->cfg)->login_grace_time * 1000 + GRACE_SLACK_MS;
@@ -325,12 +360,9 @@ static void check_startups(struct server *srv, const struct pollfd *p, size_t np
 	for (size_t i = 0; i < np; i++) {
 		if (!p[i].revents)
 			continue;
-		for (size_t j = 0; j < srv->nr; j++) {
-			if (srv->conns[j].startup_fd == p[i].fd) {
-				close(p[i].fd);
-				srv->conns[j].startup_fd = -1;
-			}
-		}
+		for (size_t j = 0; j < srv->nr; j++)
+			if (srv->conns[j].startup_fd == p[i].fd)
+				read_startup(&srv->conns[j]);
 	}
 	for (size_t j = 0; j < srv->nr; j++)
 		if (srv->conns[j].startup_fd >= 0 && now_ms() - srv->conns[j].started > limit)
@@ -342,15 +374,17 @@ static void serve_metrics(struct server *srv)
 	struct metrics_gauges g = {
 		.connections = live_connections(srv),
 		.unauthenticated = count_unauthenticated(srv, NULL),
+		.jobs_running = worker_running(srv->worker),
+		.jobs_pending = queue_count(srv->opts->data_dir, "pending"),
 	};
 
 	metrics_serve(srv->metrics_fd, &g);
 }
 
-/* Work still running, which a drain lets finish. */
+/* Work still running: connections, and jobs (which a drain lets finish too). */
 static int busy(const struct server *srv)
 {
-	return srv->nr != 0;
+	return srv->nr || (srv->worker && worker_running(srv->worker));
 }
 
 static void serve_loop(struct server *srv)
@@ -360,26 +394,39 @@ static void serve_loop(struct server *srv)
 
 	while (!srv->draining || (busy(srv) && now_ms() < srv->drain_deadline)) {
 		size_t np = 0;
-		ALLOC_GROW(p, srv->nr + 3, palloc);
+		/* what a job or a mirror run must not keep: the other's watch included */
+		int own_fds[4] = { srv->listen_fd, srv->signal_fd, srv->metrics_fd, mirrorer_fd(srv->mirrorer) };
+		int mirror_fds[4] = { srv->listen_fd, srv->signal_fd, srv->metrics_fd, worker_fd(srv->worker) };
+
+		ALLOC_GROW(p, srv->nr + 5, palloc);
 		p[np++] = (struct pollfd){ srv->signal_fd, POLLIN, 0 };
 		p[np++] = (struct pollfd){ srv->listen_fd, POLLIN, 0 };
+		p[np++] = (struct pollfd){ srv->worker && !srv->draining ? worker_fd(srv->worker) : -1, POLLIN, 0 };
 		p[np++] = (struct pollfd){ srv->metrics_fd, POLLIN, 0 };
+		p[np++] = (struct pollfd){ !srv->draining ? mirrorer_fd(srv->mirrorer) : -1, POLLIN, 0 };
 		for (size_t i = 0; i < srv->nr; i++)
 			if (srv->conns[i].startup_fd >= 0)
 				p[np++] = (struct pollfd){ srv->conns[i].startup_fd, POLLIN, 0 };
-		if (poll(p, np, 1000) < 0 && errno != EINTR)
+		if (poll(p, np, mirrorer_timeout_ms(srv->mirrorer)) < 0 && errno != EINTR)
 			break;
 		if (p[0].revents)
 			handle_signal(srv);
 		/* before accepting: a new connection may reuse a descriptor number polled here */
-		check_startups(srv, p + 3, np - 3);
+		check_startups(srv, p + 5, np - 5);
 		if (!srv->draining && p[1].revents)
 			accept_one(srv);
-		if (p[2].revents)
+		if (p[3].revents)
 			serve_metrics(srv);
+		if (srv->worker && !srv->draining)
+			worker_tick(srv->worker, srv->cfg, own_fds, 4);
+		if (!srv->draining)
+			mirrorer_tick(srv->mirrorer, srv->cfg, mirror_fds, 4);
 	}
 	for (size_t i = 0; i < srv->nr; i++)
 		kill(srv->conns[i].pid, SIGTERM);
+	if (srv->worker)
+		worker_stop(srv->worker); /* what still runs is queued again at the next start */
+	mirrorer_stop(srv->mirrorer); /* their targets stay pending until the next start */
 	free(p);
 }
 
@@ -399,6 +446,17 @@ static int server_setup(struct server *srv, struct strbuf *err)
 	}
 	if (repos_install_hooks(srv->opts->data_dir, srv->bin_dir, err) < 0)
 		return -1;
+	srv->worker = worker_new(srv->opts->data_dir);
+	if (!srv->worker) {
+		strbuf_addstr(err, "cannot set up the job queue (see above)");
+		return -1;
+	}
+	srv->mirrorer = mirrorer_new(srv->opts->data_dir);
+	if (!srv->mirrorer) {
+		strbuf_addstr(err, "cannot watch the mirror state (see above)");
+		return -1;
+	}
+	reconcile_all(srv->opts->data_dir, srv->cfg);
 	srv->bind = ssh_bind_new();
 	if (!srv->bind || hostkeys_load(srv->bind, srv->opts->data_dir, err) < 0)
 		return -1;
@@ -444,6 +502,8 @@ cleanup:
 		close(srv.metrics_fd);
 	if (srv.bind)
 		ssh_bind_free(srv.bind);
+	worker_free(srv.worker);
+	mirrorer_free(srv.mirrorer);
 	config_free(srv.cfg);
 	free(srv.conns);
 	free(srv.bin_dir);

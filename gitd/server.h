@@ -8,7 +8,7 @@
  * its user is authenticated). Limits: max_connections in all;
  * max_unauthenticated in all and max_unauthenticated_per_source per client
  * address. A new connection over a limit takes the place of the oldest
- * *stalled* unauthenticated connection (unauthenticated for over 2 s; of its
+ * *stalled* connection (no SSH key exchange 3 s after connecting; of its
  * own source first) rather than being refused, so a flood of idle
  * half-open connections cannot lock out a real user, while a burst of real
  * clients connecting at once never evicts itself. login_grace_time bounds

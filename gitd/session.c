@@ -36,16 +36,26 @@ struct session {
 	struct ssh_channel_callbacks_struct channel_cb;
 };
 
+/*
+ * Progress reports to the parent over the startup pipe: STARTUP_KEX once the
+ * key exchange is done (a real client, not a half-open socket: the parent
+ * no longer evicts it early), then EOF once authenticated.
+ */
+#define STARTUP_KEX 'k'
+
+static void notify_parent_kex(struct session *s)
+{
+	char kex = STARTUP_KEX;
+
+	if (s->opts->startup_fd >= 0 && write(s->opts->startup_fd, &kex, 1) < 0) {
+		/* the parent is gone; it no longer counts us */
+	}
+}
+
 static void notify_parent_authenticated(struct session *s)
 {
-	char one = 1;
-
-	if (s->opts->startup_fd >= 0) {
-		if (write(s->opts->startup_fd, &one, 1) < 0) {
-			/* the parent is gone; it no longer counts us */
-		}
+	if (s->opts->startup_fd >= 0)
 		close(s->opts->startup_fd);
-	}
 	alarm(0); /* the login grace timer is over */
 }
 
@@ -263,6 +273,7 @@ void session_serve(ssh_bind bind, int fd, const struct session_opts *opts)
 			  ssh_get_error(s.ssh), NULL);
 		goto cleanup;
 	}
+	notify_parent_kex(&s);
 	s.ev = ssh_event_new();
 	if (!s.ev || ssh_event_add_session(s.ev, s.ssh) != SSH_OK)
 		goto cleanup;

@@ -9,7 +9,8 @@
  *   - for the admin repo, that the pushed tree is a valid admin state;
  *   - for an app repo, the manifests of every commit a ref deploys (a ref
  *     matching an environment of gitd.yaml, and the default branch),
- *     read straight from the object database (renderer/validate.h).
+ *     read straight from the object database (renderer/validate.h), then
+ *     renders each environment in memory, so an accepted push renders.
  *
  * Every problem of the push is printed, then a one-line summary.
  */
@@ -27,6 +28,8 @@
 #include "hookinput.h"
 #include "strbuf.h"
 #include "util.h"
+#include "render.h"
+#include "source.h"
 #include "validate.h"
 #include "banned.h"
 
@@ -110,7 +113,20 @@ static int ref_deploys(const struct push *p, const char *ref)
 	return !strcmp(ref, "refs/heads/main");
 }
 
-/* Validate the manifests of the commit u brings, once per commit. */
+/* Render every environment in memory (render_check()): an accepted push renders. */
+static void render_all_envs(struct push *p, const char *hex)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct source *src = NULL;
+
+	if (source_open_rev(&src, git_repository_path(p->repo), getenv("GIT_QUARANTINE_PATH"), hex,
+			    &err) == 0)
+		render_check(p->d, src, p->cfg, p->repo_name, NULL);
+	source_free(src);
+	strbuf_release(&err);
+}
+
+/* Validate the manifests of the commit u brings, once per commit, then render them. */
 static void check_app_push(struct push *p, const struct ref_update *u)
 {
 	struct validate_stats st = { 0, 0 };
@@ -124,8 +140,9 @@ static void check_app_push(struct push *p, const struct ref_update *u)
 	ALLOC_GROW(p->validated, p->validated_nr + 1, p->validated_alloc);
 	git_oid_cpy(&p->validated[p->validated_nr++], &u->new_oid);
 	git_oid_tostr(hex, sizeof(hex), &u->new_oid);
-	validate_commit(&st, p->d, git_repository_path(p->repo), getenv("GIT_QUARANTINE_PATH"), hex,
-			p->cfg, p->repo_name, NULL);
+	if (validate_commit(&st, p->d, git_repository_path(p->repo), getenv("GIT_QUARANTINE_PATH"), hex,
+			    p->cfg, p->repo_name, NULL) == 0 && st.is_app)
+		render_all_envs(p, hex);
 	p->stats.files += st.files;
 	p->stats.is_app |= st.is_app;
 }

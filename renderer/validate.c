@@ -354,13 +354,3 @@ void validate_format_summary(struct strbuf *out, const struct diags *d,
 		strbuf_addstr(out, "no problems");
 	strbuf_addf(out, " in %zu file%s", st->files, plural(st->files));
 }
-
-void validate_print_summary(FILE *out, const struct diags *d, struct source *src)
-{
-	struct validate_stats st = { source_files_read(src), validate_is_app(src) };
-	struct strbuf line = STRBUF_INIT;
-
-	validate_format_summary(&line, d, &st);
-	fprintf(out, "%s\n", line.buf);
-	strbuf_release(&line);
-}

@@ -65,7 +65,5 @@ int validate_commit(struct validate_stats *out, struct diags *d, const char *git
  */
 void validate_format_summary(struct strbuf *out, const struct diags *d,
 			     const struct validate_stats *st);
-/* Print that summary and a newline. */
-void validate_print_summary(FILE *out, const struct diags *d, struct source *src);
 
 #endif

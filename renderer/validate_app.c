@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "describe.h"
+#include "generate.h"
 #include "k8s.h"
 #include "strbuf.h"
 #include "util.h"
@@ -424,7 +425,10 @@ static int set_anywhere(const json_t *app, const char *key)
 	return 0;
 }
 
-/* The objects the renderer generates from app.yaml, for duplicate and patch-target checks. */
+/*
+ * The objects generate_objects() makes from app.yaml, for duplicate and
+ * patch-target checks: change both together.
+ */
 static void register_generated(struct vctx *v)
 {
 	struct vobj o;
@@ -445,6 +449,37 @@ static void register_generated(struct vctx *v)
 		o.group = "networking.k8s.io";
 		o.kind = "Ingress";
 		vobj_add(v, &o);
+	}
+}
+
+/* Where key is set for env: in its overrides if there, else at the top level. */
+static struct ypos setting_pos(const struct vctx *v, const char *env, const char *key)
+{
+	const json_t *ov = json_object_get(json_object_get(v->app_yaml, "environments"), env);
+
+	if (json_object_get(ov, key))
+		return vpos_key(v->app_doc, ov, key);
+	return vpos_key(v->app_doc, v->app_yaml, key);
+}
+
+/* The probes and the Ingress reach the app through its port: `health` and `host` need one. */
+static void check_port_needed(struct vctx *v)
+{
+	static const char *const why[][2] = {
+		{ "health", "the readiness and liveness probes connect to it" },
+		{ "host", "the Ingress sends traffic to it through the Service" },
+	};
+
+	for (size_t i = 0; i < config_env_count(v->cfg); i++) {
+		const char *env = config_env(v->cfg, i)->name;
+		json_t *s = generate_settings(v->app_yaml, env);
+
+		for (size_t j = 0; venv_wanted(v, env) && j < ARRAY_SIZE(why); j++)
+			if (json_object_get(s, why[j][0]) && !json_object_get(s, "port"))
+				verror(v, APP_FILE, setting_pos(v, env, why[j][0]), "app-port",
+				       "`%s` needs `port`, the port the container listens on: %s",
+				       why[j][0], why[j][1]);
+		json_decref(s);
 	}
 }
 
@@ -508,6 +543,7 @@ void validate_app_yaml(struct vctx *v, const char *repo_name)
 
 		check_keys(&top);
 		register_generated(v);
+		check_port_needed(v);
 		check_app_images(v);
 	}
 }

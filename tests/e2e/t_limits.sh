@@ -30,9 +30,9 @@ flood() {
 	sleep "$1"
 	for fd in "${fds[@]}"; do exec {fd}>&-; done
 }
-flood 8 &
+flood 12 &
 flood_pid=$!
-sleep 3 # past the point where the flood's connections count as stalled
+sleep 4 # past the point where the flood's connections count as stalled
 expect_out "a real user gets in during a half-open flood" "^admin " gssh admin whoami
 expect_ok "and can clone during it" as admin git clone -q "$(url big)" "$T/clone-during-flood"
 wait "$flood_pid"

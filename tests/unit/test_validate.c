@@ -55,8 +55,14 @@ static struct result run_full(const char *const *files, const char *config, cons
 
 	r.ret = validate_app(d, src, cfg, "shop", env);
 	diags_print(d, f);
-	if (summary)
-		validate_print_summary(f, d, src);
+	if (summary) {
+		struct validate_stats st = { source_files_read(src), validate_is_app(src) };
+		struct strbuf line = STRBUF_INIT;
+
+		validate_format_summary(&line, d, &st);
+		fprintf(f, "%s\n", line.buf);
+		strbuf_release(&line);
+	}
 	fclose(f);
 	diags_free(d);
 	source_free(src);
@@ -194,20 +200,42 @@ END_TEST
 START_TEST(test_app_name_health_host)
 {
 	ck_output(FILES("app.yaml", "name: 1shop\nimage: nginx:1.27\nhealth: /ready?x=1\n"
-				    "host: '*.shop.example.com'\n"),
+				    "host: '*.shop.example.com'\nport: 8080\n"),
 		  "app.yaml:1:7: error: `name` must be a DNS label such as `hello` (it names the "
 		  "Deployment, the Service and the namespace): `1shop` must start with a letter "
 		  "[app-name]\n");
-	ck_output(FILES("app.yaml", "image: nginx:1.27\nhealth: //x\nhost: shop.example.com:443\n"),
+	ck_output(FILES("app.yaml", "image: nginx:1.27\nhealth: //x\nhost: shop.example.com:443\nport: 80\n"),
 		  "app.yaml:2:9: error: `health` must be an absolute URL path such as `/healthz`, not "
 		  "`//x` [app-health]\n"
 		  "app.yaml:3:7: error: `host` must be a host name without a port (the Ingress listens "
 		  "on 80 and 443), not `shop.example.com:443` [app-host]\n");
-	ck_output(FILES("app.yaml", "image: nginx:1.27\nhost: Shop.Example.com\nname: no\n"),
+	ck_output(FILES("app.yaml", "image: nginx:1.27\nhost: Shop.Example.com\nname: no\nport: 80\n"),
 		  "app.yaml:2:7: error: `host` must be a host name such as `hello.example.com`: "
 		  "`Shop.Example.com` must be lower case [app-host]\n"
 		  "app.yaml:3:7: error: `name` must be a string: `no` was read as the boolean false; "
 		  "quote it [app-name]\n");
+}
+END_TEST
+
+/* The probes and the Ingress need the container port, in every environment. */
+START_TEST(test_app_port_needed)
+{
+	ck_output(FILES("app.yaml", "image: nginx:1.27\nhealth: /healthz\nhost: shop.example.com\n"),
+		  "app.yaml:2:1: error: `health` needs `port`, the port the container listens on: "
+		  "the readiness and liveness probes connect to it [app-port]\n"
+		  "app.yaml:3:1: error: `host` needs `port`, the port the container listens on: the "
+		  "Ingress sends traffic to it through the Service [app-port]\n");
+	ck_output(FILES("app.yaml", "image: nginx:1.27\nhealth: /healthz\n"
+				    "environments:\n  prod: {port: 8080}\n"),
+		  "app.yaml:2:1: error: `health` needs `port`, the port the container listens on: "
+		  "the readiness and liveness probes connect to it [app-port]\n");
+	ck_output(FILES("app.yaml", "image: nginx:1.27\nport: 8080\n"
+				    "environments:\n  prod: {host: shop.example.com}\n"),
+		  "");
+	ck_output(FILES("app.yaml", "image: nginx:1.27\n"
+				    "environments:\n  prod: {host: shop.example.com}\n"),
+		  "app.yaml:3:10: error: `host` needs `port`, the port the container listens on: the "
+		  "Ingress sends traffic to it through the Service [app-port]\n");
 }
 END_TEST
 
@@ -883,7 +911,7 @@ START_TEST(test_schemas)
 	write_text(dir, "configmap-v1.json",
 		   "{\"type\": \"object\", \"additionalProperties\": false, \"properties\": {"
 		   "\"apiVersion\": {}, \"kind\": {}, \"metadata\": {\"type\": \"object\"},"
-		   "\"data\": {\"type\": \"object\", \"additionalProperties\": {\"type\": \"string\"}}}}");
+		   "\"immutable\": {\"type\": \"boolean\"}}}");
 	sub = xstrfmt("%s/example.com", dir);
 	ck_assert_int_eq(mkdir(sub, 0755), 0);
 	write_text(sub, "widget_v1.json",
@@ -892,11 +920,11 @@ START_TEST(test_schemas)
 		   " \"definitions\": {\"spec\": {\"required\": [\"size\"]}}}");
 	config = xstrfmt("schemas: %s\n", dir);
 	r = run_full(FILES("resources/a.yaml",
-			   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {k: 1}\nbinary: {}\n"
+			   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\nimmutable: \"no\"\nbinary: {}\n"
 			   "---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {}\n"
 			   "---\napiVersion: v1\nkind: Secret\nmetadata: {name: s}\n"),
 		     config, NULL, 0);
-	expected = xstrfmt("resources/a.yaml:4:11: error: `data.k` must be a string, not an integer "
+	expected = xstrfmt("resources/a.yaml:4:12: error: `immutable` must be a boolean, not a string "
 			   "[schema]\n"
 			   "resources/a.yaml:5:1: error: `binary` is not a known field [schema]\n"
 			   "resources/a.yaml:10:7: error: `spec` needs `size` [schema]\n"
@@ -936,6 +964,7 @@ int main(void)
 	tcase_add_test(app, test_app_numbers);
 	tcase_add_test(app, test_app_quantities);
 	tcase_add_test(app, test_app_name_health_host);
+	tcase_add_test(app, test_app_port_needed);
 	tcase_add_test(app, test_app_repo_name);
 	tcase_add_test(app, test_app_build_image);
 	tcase_add_test(app, test_app_environments);
