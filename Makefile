@@ -5,6 +5,7 @@
 #   make run        install missing packages, build, start a local instance in ./var
 #   make SANITIZE=1 build (and check) with AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS (needs clang)
+#   make bench      run every bench/*.sh (gitd against its peers; see docs/benchmarks.md)
 #   make install    PREFIX=/usr/local DESTDIR= (see docs/operating.md); make uninstall
 
 PREFIX   ?= /usr/local
@@ -161,6 +162,11 @@ fuzz: $(addprefix $(B)/fuzz/,$(FUZZERS))
 	    $(B)/fuzz/$$f.corpus fuzz/corpus/$$f 2>&1 | grep -E '^(Done|==[0-9]+==ERROR|SUMMARY)' ; \
 	  test $${PIPESTATUS[0]} -eq 0; \
 	done
+
+# Each benchmark prints a Markdown report on stdout and its progress on stderr.
+bench: $(PROGRAMS)
+	@failed=""; for b in bench/*.sh; do echo "== $$b" >&2; bash $$b || failed="$$failed $$b"; done; \
+	  if [ -n "$$failed" ]; then echo "bench: FAILED:$$failed" >&2; exit 1; fi
 
 format:
 	clang-format -i lib/*.[ch] gitd/*.[ch] hooks/*.[ch] renderer/*.[ch] tests/unit/*.c
