@@ -5,6 +5,7 @@
 #   make run        install missing packages, build, start a local instance in ./var
 #   make SANITIZE=1 build (and check) with AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS (needs clang)
+#   make bench      run every bench/*.sh (gitd against its peers; see docs/benchmarks.md)
 #   make install    PREFIX=/usr/local DESTDIR= (see docs/operating.md); make uninstall
 
 PREFIX   ?= /usr/local
@@ -15,7 +16,7 @@ SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR     ?= $(PREFIX)/lib/sysusers.d
 CC       ?= cc
 CFLAGS   ?= -O2 -g
-PKGS      = libssh libgit2 libcurl yaml-0.1 jansson
+PKGS      = libssh libgit2 libcurl yaml-0.1 jansson libcrypto
 
 WARNINGS  = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wvla -Wwrite-strings -fno-common -Werror
@@ -100,7 +101,12 @@ deps:
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; CK_FORK=yes $$t; done
 
-e2e: $(PROGRAMS)
+# The webhook builder's end-to-end test talks to this stand-in CI system.
+$(B)/tests/webhook-receiver: tests/e2e/webhook_receiver.c $(B)/FLAGS
+	@mkdir -p $(dir $@)
+	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
+
+e2e: $(PROGRAMS) $(B)/tests/webhook-receiver
 	@sh tests/e2e/run.sh
 
 check: deps
@@ -156,6 +162,11 @@ fuzz: $(addprefix $(B)/fuzz/,$(FUZZERS))
 	    $(B)/fuzz/$$f.corpus fuzz/corpus/$$f 2>&1 | grep -E '^(Done|==[0-9]+==ERROR|SUMMARY)' ; \
 	  test $${PIPESTATUS[0]} -eq 0; \
 	done
+
+# Each benchmark prints a Markdown report on stdout and its progress on stderr.
+bench: $(PROGRAMS)
+	@failed=""; for b in bench/*.sh; do echo "== $$b" >&2; bash $$b || failed="$$failed $$b"; done; \
+	  if [ -n "$$failed" ]; then echo "bench: FAILED:$$failed" >&2; exit 1; fi
 
 format:
 	clang-format -i lib/*.[ch] gitd/*.[ch] hooks/*.[ch] renderer/*.[ch] tests/unit/*.c

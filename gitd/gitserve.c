@@ -10,6 +10,7 @@
 #include "identity.h"
 #include "log.h"
 #include "metrics.h"
+#include "mirror.h"
 #include "reconcile.h"
 #include "reponame.h"
 #include "repos.h"
@@ -117,10 +118,12 @@ int gitserve_run(const struct dispatch_ctx *ctx, enum git_service service, const
 		metrics_inc(status ? M_PUSH_FAILED : M_PUSH_OK);
 	else
 		metrics_inc(status ? M_FETCH_FAILED : M_FETCH_OK);
-	if (status == 0 && service == GIT_SERVICE_RECEIVE_PACK && !strcmp(name, ADMIN_REPO))
+	if (status == 0 && service == GIT_SERVICE_RECEIVE_PACK && !strcmp(name, ADMIN_REPO)) {
 		identity_sync_repos(ctx->data_dir);
-	else if (status == 0 && service == GIT_SERVICE_RECEIVE_PACK)
+		mirror_request(NULL, ctx->data_dir, ctx->cfg, ADMIN_REPO); /* when a mirror names it */
+	} else if (status == 0 && service == GIT_SERVICE_RECEIVE_PACK) {
 		reconcile_repo(ctx->data_dir, ctx->cfg, name); /* in case post-receive's job was lost */
+	}
 cleanup:
 	free(name);
 	strbuf_release(&err);

@@ -22,6 +22,7 @@
 #include "listen.h"
 #include "log.h"
 #include "metrics.h"
+#include "mirrorer.h"
 #include "notify.h"
 #include "queue.h"
 #include "reconcile.h"
@@ -51,6 +52,7 @@ struct server {
 	char *bin_dir;
 	ssh_bind bind;
 	struct worker *worker;
+	struct mirrorer *mirrorer;
 	int listen_fd;
 	int signal_fd;
 	int metrics_fd; /* Prometheus scrapes, or -1 */
@@ -206,6 +208,8 @@ static void __attribute__((noreturn)) run_child(struct server *srv, int fd, int 
 	close(srv->signal_fd);
 	if (srv->worker)
 		close(worker_fd(srv->worker));
+	if (srv->mirrorer)
+		close(mirrorer_fd(srv->mirrorer));
 	if (srv->metrics_fd >= 0)
 		close(srv->metrics_fd);
 	for (size_t i = 0; i < srv->nr; i++)
@@ -273,6 +277,8 @@ static void reap_children(struct server *srv)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (srv->worker && worker_reaped(srv->worker, pid, status))
+			continue;
+		if (srv->mirrorer && mirrorer_reaped(srv->mirrorer, pid, status))
 			continue;
 		for (size_t i = 0; i < srv->nr; i++) {
 			if (srv->conns[i].pid != pid)
@@ -388,33 +394,39 @@ static void serve_loop(struct server *srv)
 
 	while (!srv->draining || (busy(srv) && now_ms() < srv->drain_deadline)) {
 		size_t np = 0;
-		int own_fds[3] = { srv->listen_fd, srv->signal_fd, srv->metrics_fd };
+		/* what a job or a mirror run must not keep: the other's watch included */
+		int own_fds[4] = { srv->listen_fd, srv->signal_fd, srv->metrics_fd, mirrorer_fd(srv->mirrorer) };
+		int mirror_fds[4] = { srv->listen_fd, srv->signal_fd, srv->metrics_fd, worker_fd(srv->worker) };
 
-		ALLOC_GROW(p, srv->nr + 4, palloc);
+		ALLOC_GROW(p, srv->nr + 5, palloc);
 		p[np++] = (struct pollfd){ srv->signal_fd, POLLIN, 0 };
 		p[np++] = (struct pollfd){ srv->listen_fd, POLLIN, 0 };
 		p[np++] = (struct pollfd){ srv->worker && !srv->draining ? worker_fd(srv->worker) : -1, POLLIN, 0 };
 		p[np++] = (struct pollfd){ srv->metrics_fd, POLLIN, 0 };
+		p[np++] = (struct pollfd){ !srv->draining ? mirrorer_fd(srv->mirrorer) : -1, POLLIN, 0 };
 		for (size_t i = 0; i < srv->nr; i++)
 			if (srv->conns[i].startup_fd >= 0)
 				p[np++] = (struct pollfd){ srv->conns[i].startup_fd, POLLIN, 0 };
-		if (poll(p, np, 1000) < 0 && errno != EINTR)
+		if (poll(p, np, mirrorer_timeout_ms(srv->mirrorer)) < 0 && errno != EINTR)
 			break;
 		if (p[0].revents)
 			handle_signal(srv);
 		/* before accepting: a new connection may reuse a descriptor number polled here */
-		check_startups(srv, p + 4, np - 4);
+		check_startups(srv, p + 5, np - 5);
 		if (!srv->draining && p[1].revents)
 			accept_one(srv);
 		if (p[3].revents)
 			serve_metrics(srv);
 		if (srv->worker && !srv->draining)
-			worker_tick(srv->worker, srv->cfg, own_fds, 3);
+			worker_tick(srv->worker, srv->cfg, own_fds, 4);
+		if (!srv->draining)
+			mirrorer_tick(srv->mirrorer, srv->cfg, mirror_fds, 4);
 	}
 	for (size_t i = 0; i < srv->nr; i++)
 		kill(srv->conns[i].pid, SIGTERM);
 	if (srv->worker)
 		worker_stop(srv->worker); /* what still runs is queued again at the next start */
+	mirrorer_stop(srv->mirrorer); /* their targets stay pending until the next start */
 	free(p);
 }
 
@@ -437,6 +449,11 @@ static int server_setup(struct server *srv, struct strbuf *err)
 	srv->worker = worker_new(srv->opts->data_dir);
 	if (!srv->worker) {
 		strbuf_addstr(err, "cannot set up the job queue (see above)");
+		return -1;
+	}
+	srv->mirrorer = mirrorer_new(srv->opts->data_dir);
+	if (!srv->mirrorer) {
+		strbuf_addstr(err, "cannot watch the mirror state (see above)");
 		return -1;
 	}
 	reconcile_all(srv->opts->data_dir, srv->cfg);
@@ -486,6 +503,7 @@ cleanup:
 	if (srv.bind)
 		ssh_bind_free(srv.bind);
 	worker_free(srv.worker);
+	mirrorer_free(srv.mirrorer);
 	config_free(srv.cfg);
 	free(srv.conns);
 	free(srv.bin_dir);

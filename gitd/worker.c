@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "build.h"
 #include "job.h"
 #include "log.h"
 #include "metrics.h"
@@ -41,6 +42,7 @@ struct worker *worker_new(const char *data_dir)
 	}
 	queue_set_draining(data_dir, 0);
 	requeued = queue_requeue_running(data_dir);
+	build_cleanup_stale(data_dir); /* no job runs yet: what builds left is a crash's */
 	if (requeued) {
 		char n[32];
 		snprintf(n, sizeof(n), "%zu", requeued);

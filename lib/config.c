@@ -35,6 +35,7 @@ static const char default_config[] =
 	"            \"privileged\": \"enforce\", \"requests\": \"warn\"},"
 	" \"namespace\": \"{app}-{env}\","
 	" \"metrics_listen\": \"\","
+	" \"deploy_repo_url\": \"ssh://git@gitd.gitd.svc:22/deploy.git\","
 	" \"log_format\": \"text\","
 	" \"schemas\": null,"
 	" \"limits\": {\"login_grace_time\": 30, \"max_unauthenticated\": 64,"
@@ -261,6 +262,25 @@ static void check_path(struct cfgcheck *c, const json_t *obj, const char *key, c
 		report(c, value_pos(c, obj, key), "config-value", "`%s` must not be empty", path);
 }
 
+/* A URL git can fetch: a non-empty string without blanks or control characters. */
+static void check_url(struct cfgcheck *c, const json_t *obj, const char *key, const char *path)
+{
+	const char *s = want_string(c, obj, key, path);
+
+	if (!s)
+		return;
+	for (const char *p = s; *p; p++) {
+		if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+			report(c, value_pos(c, obj, key), "config-value",
+			       "`%s` must be a URL without blanks", path);
+			return;
+		}
+	}
+	if (!*s || !strstr(s, "://"))
+		report(c, value_pos(c, obj, key), "config-value",
+		       "`%s` must be a URL such as ssh://git@gitd.example.com/deploy.git", path);
+}
+
 static void check_registry(struct cfgcheck *c, const json_t *obj, const char *key,
 			   const char *path)
 {
@@ -399,19 +419,137 @@ static void check_builder_kind(struct cfgcheck *c, const json_t *obj, const char
 	check_enum(c, obj, key, path, kinds, ARRAY_SIZE(kinds));
 }
 
-/* Only kind is ours; the other keys belong to the backend, which checks them. */
+/* builder's whole-number keys and their ranges (docs/builds.md). */
+static const struct builder_int_rule {
+	const char *key;
+	unsigned min, max;
+} builder_ints[] = {
+	{ "timeout", 1, 86400 },
+	{ "max_parallel", 1, 64 },
+	{ "request_timeout", 1, 600 },
+	{ "retries", 0, 10 },
+};
+
+static void check_builder_int(struct cfgcheck *c, const json_t *obj, const char *key, const char *path)
+{
+	json_t *v = json_object_get(obj, key);
+	const struct builder_int_rule *rule = &builder_ints[0];
+
+	for (size_t i = 0; i < ARRAY_SIZE(builder_ints); i++)
+		if (!strcmp(builder_ints[i].key, key))
+			rule = &builder_ints[i];
+	if (!json_is_integer(v))
+		type_error(c, obj, key, path, "a whole number");
+	else if (json_integer_value(v) < rule->min || json_integer_value(v) > rule->max)
+		report(c, value_pos(c, obj, key), "config-value", "`%s` must be between %u and %u, not %"
+		       JSON_INTEGER_FORMAT, path, rule->min, rule->max, json_integer_value(v));
+}
+
+static void check_isolation(struct cfgcheck *c, const json_t *obj, const char *key, const char *path)
+{
+	static const char *const modes[] = { "chroot", "oci", "rootless" };
+
+	check_enum(c, obj, key, path, modes, ARRAY_SIZE(modes));
+}
+
+/* The placeholders a command builder's argv may hold. */
+static const char *const builder_placeholders[] = { "context", "dockerfile", "image", "digestfile" };
+
+static void check_placeholders(struct cfgcheck *c, const json_t *list, size_t i, const char *arg)
+{
+	for (const char *open = strchr(arg, '{'); open; open = strchr(open + 1, '{')) {
+		const char *close = strchr(open, '}');
+		size_t k;
+
+		if (!close)
+			break;
+		for (k = 0; k < ARRAY_SIZE(builder_placeholders); k++)
+			if (strlen(builder_placeholders[k]) == (size_t)(close - open - 1) &&
+			    !strncmp(open + 1, builder_placeholders[k], (size_t)(close - open - 1)))
+				break;
+		if (k == ARRAY_SIZE(builder_placeholders))
+			report(c, item_pos(c, list, i), "config-value",
+			       "`builder.command` has an unknown placeholder `%.*s`: use {context}, "
+			       "{dockerfile}, {image} or {digestfile}", (int)(close - open + 1), open);
+	}
+}
+
+/* An argv template: a non-empty list of strings, run without a shell. */
+static void check_builder_command(struct cfgcheck *c, const json_t *obj, const char *key,
+				  const char *path)
+{
+	const json_t *list = want_type(c, obj, key, path, JSON_ARRAY), *v;
+	size_t i;
+
+	if (!list)
+		return;
+	if (!json_array_size(list))
+		report(c, value_pos(c, obj, key), "config-value",
+		       "`%s` must name a program and its arguments, e.g. [/usr/local/bin/build, {context}]", path);
+	json_array_foreach(list, i, v) {
+		if (!json_is_string(v) || !*json_string_value(v))
+			report(c, item_pos(c, list, i), "config-type", "`%s` items must be non-empty strings", path);
+		else
+			check_placeholders(c, list, i, json_string_value(v));
+	}
+}
+
+static void check_webhook_url(struct cfgcheck *c, const json_t *obj, const char *key, const char *path)
+{
+	const char *s = want_string(c, obj, key, path);
+
+	if (s && !starts_with(s, "https://") && !starts_with(s, "http://"))
+		report(c, value_pos(c, obj, key), "config-value",
+		       "`%s` must be an http:// or https:// URL, not `%s`", path, s);
+}
+
+/* Each kind's keys; the first `required` of them must be there. */
+static const struct builder_kind_rules {
+	const char *kind;
+	struct key_rule rules[8];
+	size_t nr, required;
+} builder_kinds[] = {
+	{ "buildah", { { "kind", check_builder_kind }, { "timeout", check_builder_int },
+		       { "max_parallel", check_builder_int }, { "auth_file", check_path },
+		       { "buildah", check_path }, { "storage_driver", check_path },
+		       { "storage_root", check_path }, { "isolation", check_isolation } }, 8, 0 },
+	{ "command", { { "command", check_builder_command }, { "kind", check_builder_kind },
+		       { "timeout", check_builder_int }, { "max_parallel", check_builder_int },
+		       { "auth_file", check_path } }, 5, 1 },
+	{ "webhook", { { "url", check_webhook_url }, { "secret_file", check_path },
+		       { "kind", check_builder_kind }, { "timeout", check_builder_int },
+		       { "request_timeout", check_builder_int }, { "retries", check_builder_int } }, 6, 2 },
+	{ "none", { { "kind", check_builder_kind } }, 1, 0 },
+};
+
+/* kind, then the keys that kind takes (docs/builds.md). */
 static void check_builder(struct cfgcheck *c, const json_t *obj, const char *key,
 			  const char *path)
 {
 	const json_t *builder = want_type(c, obj, key, path, JSON_OBJECT);
+	const char *kind;
 
 	if (!builder)
 		return;
-	if (!json_object_get(builder, "kind"))
+	if (!json_object_get(builder, "kind")) {
 		report(c, value_pos(c, obj, key), "config-missing-key",
 		       "`%s` needs `kind` (buildah, command, webhook or none)", path);
-	else
-		check_builder_kind(c, builder, "kind", "builder.kind");
+		return;
+	}
+	kind = json_string_value(json_object_get(builder, "kind"));
+	for (size_t i = 0; i < ARRAY_SIZE(builder_kinds); i++) {
+		const struct builder_kind_rules *k = &builder_kinds[i];
+
+		if (!kind || strcmp(kind, k->kind))
+			continue;
+		for (size_t r = 0; r < k->required; r++)
+			if (!json_object_get(builder, k->rules[r].key))
+				report(c, value_pos(c, obj, key), "config-missing-key",
+				       "`builder` of kind %s needs `%s`", kind, k->rules[r].key);
+		check_keys(c, builder, "builder.", k->rules, k->nr);
+		return;
+	}
+	check_builder_kind(c, builder, "kind", "builder.kind");
 }
 
 enum url_kind {
@@ -689,6 +827,7 @@ static const struct key_rule top_rules[] = {
 	{ "policy", check_policy },
 	{ "namespace", check_namespace },
 	{ "metrics_listen", check_hostport },
+	{ "deploy_repo_url", check_url },
 	{ "log_format", check_log_format },
 	{ "schemas", check_path },
 	{ "limits", check_limits },
@@ -994,6 +1133,11 @@ const char *config_registry(const struct gitd_config *cfg)
 int config_registry_insecure(const struct gitd_config *cfg)
 {
 	return json_is_true(json_object_get(cfg->root, "registry_insecure"));
+}
+
+const char *config_deploy_repo_url(const struct gitd_config *cfg)
+{
+	return root_string(cfg, "deploy_repo_url");
 }
 
 const char *config_metrics_listen(const struct gitd_config *cfg)

@@ -86,6 +86,8 @@ const json_t *config_builder(const struct gitd_config *cfg);
 /* registry: "127.0.0.1:5000" unless configured. */
 const char *config_registry(const struct gitd_config *cfg);
 int config_registry_insecure(const struct gitd_config *cfg);
+/* deploy_repo_url: where ArgoCD pulls the deploy repo from (argocd/applicationset.yaml). */
+const char *config_deploy_repo_url(const struct gitd_config *cfg);
 /* metrics_listen: HOST:PORT, or "" when off (the default). */
 const char *config_metrics_listen(const struct gitd_config *cfg);
 

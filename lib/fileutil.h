@@ -22,5 +22,10 @@ int rename_durable(const char *from, const char *to);
 int mkdir_p(const char *path, mode_t mode);
 /* fsync the directory holding path; 0 or -1 with errno. */
 int fsync_parent(const char *path);
+/*
+ * rm -rf path, never following a symbolic link (a link is removed, not what
+ * it points to). 0 when path is gone (also when it never existed), -1 with errno.
+ */
+int remove_tree(const char *path);
 
 #endif

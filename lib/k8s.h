@@ -45,4 +45,11 @@ const char *k8s_parse_image(const char *s, struct k8s_image *out);
  */
 int k8s_parse_quantity(const char *s, double *out);
 
+/*
+ * 1 if group/kind is a built-in cluster-scoped kind (Namespace, ClusterRole,
+ * StorageClass, ...; group "" is the core group). Custom resources are
+ * taken for namespaced, as kustomize does.
+ */
+int k8s_is_cluster_scoped(const char *group, const char *kind);
+
 #endif

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -81,10 +82,22 @@ cleanup:
 	return rc;
 }
 
-static json_t *job_to_json(unsigned long id, const char *repo, const char *pusher,
-			   const struct ref_update *u, size_t nr)
+static json_t *promote_to_json(const struct job_promote *p)
 {
-	json_t *updates = json_array();
+	char hex[GIT_OID_HEXSZ + 1];
+	json_t *obj;
+
+	git_oid_tostr(hex, sizeof(hex), &p->commit);
+	obj = json_pack("{s:s, s:s, s:s, s:s}", "from", p->from, "to", p->to, "ref", p->ref, "commit", hex);
+	if (p->image)
+		json_object_set_new(obj, "image", json_string(p->image));
+	return obj;
+}
+
+static json_t *job_to_json(unsigned long id, const char *repo, const char *pusher,
+			   const struct ref_update *u, size_t nr, const struct job_promote *p)
+{
+	json_t *updates = json_array(), *job;
 	char created[32];
 
 	for (size_t i = 0; i < nr; i++) {
@@ -96,8 +109,11 @@ static json_t *job_to_json(unsigned long id, const char *repo, const char *pushe
 							 "old", old_hex, "new", new_hex));
 	}
 	timestamp(created, sizeof(created));
-	return json_pack("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t)id, "repo", repo,
-			 "pusher", pusher, "created", created, "updates", updates);
+	job = json_pack("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t)id, "repo", repo,
+			"pusher", pusher, "created", created, "updates", updates);
+	if (p)
+		json_object_set_new(job, "promote", promote_to_json(p));
+	return job;
 }
 
 static int write_json(const char *path, const json_t *value)
@@ -112,8 +128,8 @@ static int write_json(const char *path, const json_t *value)
 	return rc;
 }
 
-int queue_enqueue(unsigned long *out, const char *data_dir, const char *repo, const char *pusher,
-		  const struct ref_update *updates, size_t nr)
+static int enqueue(unsigned long *out, const char *data_dir, const char *repo, const char *pusher,
+		   const struct ref_update *updates, size_t nr, const struct job_promote *p)
 {
 	json_t *job = NULL;
 	char *path = NULL;
@@ -122,7 +138,7 @@ int queue_enqueue(unsigned long *out, const char *data_dir, const char *repo, co
 
 	if (queue_init(data_dir) < 0 || next_id(&id, data_dir) < 0)
 		goto cleanup;
-	job = job_to_json(id, repo, pusher, updates, nr);
+	job = job_to_json(id, repo, pusher, updates, nr, p);
 	path = job_path(data_dir, "pending", id);
 	if (write_json(path, job) < 0)
 		goto cleanup;
@@ -134,6 +150,29 @@ cleanup:
 	return rc;
 }
 
+int queue_enqueue(unsigned long *out, const char *data_dir, const char *repo, const char *pusher,
+		  const struct ref_update *updates, size_t nr)
+{
+	return enqueue(out, data_dir, repo, pusher, updates, nr, NULL);
+}
+
+int queue_enqueue_promote(unsigned long *out, const char *data_dir, const char *repo, const char *user,
+			  const struct job_promote *p)
+{
+	return enqueue(out, data_dir, repo, user, NULL, 0, p);
+}
+
+static void promote_free(struct job_promote *p)
+{
+	if (!p)
+		return;
+	free(p->from);
+	free(p->to);
+	free(p->ref);
+	free(p->image);
+	free(p);
+}
+
 void job_free(struct job *j)
 {
 	if (!j)
@@ -141,7 +180,28 @@ void job_free(struct job *j)
 	free(j->repo);
 	free(j->pusher);
 	hookinput_free(j->updates, j->nr);
+	promote_free(j->promote);
 	free(j);
+}
+
+static int promote_from_json(struct job_promote **out, const json_t *obj)
+{
+	const char *from = json_string_value(json_object_get(obj, "from"));
+	const char *to = json_string_value(json_object_get(obj, "to"));
+	const char *ref = json_string_value(json_object_get(obj, "ref"));
+	const char *commit = json_string_value(json_object_get(obj, "commit"));
+	const char *image = json_string_value(json_object_get(obj, "image"));
+	struct job_promote *p;
+
+	if (!from || !to || !ref || !commit)
+		return -1;
+	p = xcalloc(1, sizeof(*p));
+	*out = p;
+	p->from = xstrdup(from);
+	p->to = xstrdup(to);
+	p->ref = xstrdup(ref);
+	p->image = image ? xstrdup(image) : NULL;
+	return git_oid_fromstr(&p->commit, commit) < 0 ? -1 : 0;
 }
 
 static int job_from_json(struct job *j, const json_t *root)
@@ -170,6 +230,8 @@ static int job_from_json(struct job *j, const json_t *root)
 		j->updates[i].ref = xstrdup(ref);
 		j->nr++;
 	}
+	if (json_object_get(root, "promote"))
+		return promote_from_json(&j->promote, json_object_get(root, "promote"));
 	return 0;
 }
 
@@ -281,6 +343,31 @@ size_t queue_requeue_running(const char *data_dir)
 	return moved;
 }
 
+size_t queue_pending_after(struct job ***out, const char *data_dir, const char *repo, unsigned long after)
+{
+	char **names;
+	size_t nr = list_jobs(&names, data_dir, "pending"), n = 0;
+	struct job **jobs = xcalloc(nr ? nr : 1, sizeof(*jobs));
+
+	for (size_t i = 0; i < nr; i++) {
+		char *path = xstrfmt("%s/queue/pending/%s", data_dir, names[i]);
+		unsigned long id;
+		struct job *j = NULL;
+
+		/* the name is the id: skip older jobs without reading them */
+		if (sscanf(names[i], "%12lu", &id) == 1 && id > after && job_load(&j, path) == 0 &&
+		    !strcmp(j->repo, repo)) {
+			jobs[n++] = j;
+			j = NULL; /* transferred */
+		}
+		job_free(j);
+		free(path);
+	}
+	free_names(names, nr);
+	*out = jobs;
+	return n;
+}
+
 int queue_claim(struct job **out, const char *data_dir,
 		int (*busy)(const char *repo, void *payload), void *payload)
 {
@@ -315,7 +402,7 @@ int queue_finish(const char *data_dir, const struct job *j, const char *status, 
 	int rc = -1;
 
 	if (!root)
-		root = job_to_json(j->id, j->repo, j->pusher, j->updates, j->nr);
+		root = job_to_json(j->id, j->repo, j->pusher, j->updates, j->nr, j->promote);
 	timestamp(finished, sizeof(finished));
 	json_object_set_new(root, "status", json_string(status));
 	json_object_set_new(root, "message", json_string(message ? message : ""));

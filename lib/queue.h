@@ -24,12 +24,22 @@
 
 #include "hookinput.h"
 
+/* A promotion (`ssh gitd promote APP FROM TO`): render what FROM runs into TO. */
+struct job_promote {
+	char *from;     /* environments */
+	char *to;
+	char *ref;      /* the ref FROM was deployed from */
+	git_oid commit; /* the commit FROM runs */
+	char *image;    /* the image FROM runs when the app builds one, or NULL */
+};
+
 struct job {
 	unsigned long id;
 	char *repo;
 	char *pusher;
-	struct ref_update *updates;
+	struct ref_update *updates; /* none for a promotion */
 	size_t nr;
+	struct job_promote *promote; /* NULL for a push */
 };
 
 /* Create the directories; 0 or -1 with errno. */
@@ -40,6 +50,16 @@ size_t queue_requeue_running(const char *data_dir);
 /* Add a job; *out gets its id. 0, or -1 with errno. */
 int queue_enqueue(unsigned long *out, const char *data_dir, const char *repo, const char *pusher,
 		  const struct ref_update *updates, size_t nr);
+
+/* Add a promotion job (no ref updates); *out gets its id. 0, or -1 with errno. */
+int queue_enqueue_promote(unsigned long *out, const char *data_dir, const char *repo, const char *user,
+			  const struct job_promote *p);
+
+/*
+ * The pending jobs of repo whose id is above after, oldest first, in *out
+ * (free each with job_free(), then the array); their number.
+ */
+size_t queue_pending_after(struct job ***out, const char *data_dir, const char *repo, unsigned long after);
 
 /*
  * Take the oldest pending job whose repo busy() says is not busy (busy may

@@ -158,6 +158,29 @@ static size_t escape_len(const unsigned char *s, size_t len)
 	return 2; /* two-byte escape */
 }
 
+/*
+ * Length of the valid UTF-8 sequence at s (n > 0 bytes left, s[0] >= 0x80),
+ * or 0: a stray continuation byte, an overlong form, a surrogate, a code
+ * point past U+10FFFF, or a sequence cut short.
+ */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
+	unsigned long cp = s[0] & (0x7f >> len);
+
+	if (s[0] < 0xc2 || s[0] > 0xf4 || n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
 int strbuf_add_sanitized(struct strbuf *sb, const char *str, size_t len, int keep_newlines)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -165,14 +188,25 @@ int strbuf_add_sanitized(struct strbuf *sb, const char *str, size_t len, int kee
 
 	while (i < len) {
 		unsigned char c = s[i];
+		size_t w;
 
 		if (c == 0x1b) {
 			i += escape_len(s + i, len - i);
 			continue;
 		}
-		/* UTF-8 encoding of C1 controls (U+0080..U+009F) is C2 80..C2 9F. */
-		if (c == 0xc2 && i + 1 < len && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f) {
-			i += 2;
+		if (c >= 0x80) {
+			/*
+			 * A byte that is not part of valid UTF-8 may be a raw C1
+			 * control (0x9b is CSI to an 8-bit terminal), and makes
+			 * JSON logs drop the field: it becomes '?'.
+			 */
+			w = utf8_len(s + i, len - i);
+			if (!w && strbuf_addch(sb, '?') < 0)
+				return -1;
+			/* UTF-8 encoding of C1 controls (U+0080..U+009F) is C2 80..C2 9F. */
+			if (w && !(c == 0xc2 && s[i + 1] <= 0x9f) && strbuf_add(sb, s + i, w) < 0)
+				return -1;
+			i += w ? w : 1;
 			continue;
 		}
 		i++;

@@ -42,7 +42,8 @@ int strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap) __attribute__((
 /*
  * Append s with everything a terminal could interpret removed: C0 and C1
  * control characters, DEL and ANSI escape sequences. Tabs become spaces;
- * newlines are kept only when keep_newlines is set.
+ * newlines are kept only when keep_newlines is set. Bytes that are not
+ * valid UTF-8 become '?', so the result is always valid UTF-8.
  */
 int strbuf_add_sanitized(struct strbuf *sb, const char *s, size_t len, int keep_newlines);
 

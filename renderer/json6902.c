@@ -10,12 +10,22 @@
 #include "util.h"
 #include "banned.h"
 
+/*
+ * "copy" can double a document with each operation, so a patch of a few
+ * lines could ask for more memory than any machine has (or nest values
+ * deep enough to overflow the stack of recursive code). Copies may grow a
+ * document to this many values and this many levels, no further.
+ */
+#define MAX_VALUES 1000000
+#define MAX_DEPTH 200
+
 /* One operation being applied, for messages. */
 struct op_ctx {
 	size_t nr;        /* 1-based position in the list */
 	const char *name; /* "add", "remove", ... */
 	const char *path;
 	struct strbuf *err;
+	size_t *values;   /* values in the document, counting what copies added */
 };
 
 static int op_fail(const struct op_ctx *op, const char *fmt, ...)
@@ -368,6 +378,42 @@ cleanup:
 	return ret;
 }
 
+/* Count v's values into *n and its levels into *depth, descending no further than the caps. */
+static void measure(const json_t *v, size_t level, size_t *n, size_t *depth)
+{
+	const char *key;
+	json_t *item;
+	size_t i;
+
+	(*n)++;
+	if (level > *depth)
+		*depth = level;
+	if (*n > MAX_VALUES || level > MAX_DEPTH)
+		return;
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, key, item)
+			measure(item, level + 1, n, depth);
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, item)
+			measure(item, level + 1, n, depth);
+	}
+}
+
+/* Account for a copy of val to op->path; -1 when it would pass MAX_VALUES or MAX_DEPTH. */
+static int grow(const struct op_ctx *op, const json_t *val)
+{
+	size_t n = 0, depth = 0, at = 0;
+
+	for (const char *c = strchr(op->path, '/'); c; c = strchr(c + 1, '/'))
+		at++; /* one level per token */
+	measure(val, 1, &n, &depth);
+	if (*op->values + n > MAX_VALUES || at + depth > MAX_DEPTH)
+		return op_fail(op, "the copy would make the object larger than %d values or deeper "
+			       "than %d levels", MAX_VALUES, MAX_DEPTH);
+	*op->values += n;
+	return 0;
+}
+
 /* move (detach = 1) and copy (detach = 0). */
 static int do_transfer(json_t *doc, const json_t *o, const struct op_ctx *op, int detach)
 {
@@ -380,6 +426,10 @@ static int do_transfer(json_t *doc, const json_t *o, const struct op_ctx *op, in
 		return op_fail(op, "\"from\" must be a string");
 	if (read_from(&val, doc, from, detach, op) < 0)
 		return -1;
+	if (!detach && grow(op, val) < 0) {
+		json_decref(val);
+		return -1;
+	}
 	if (locate(&con, &key, doc, op->path, op) < 0) {
 		json_decref(val);
 		return -1;
@@ -407,11 +457,11 @@ static const struct {
 	{ "move", do_move }, { "copy", do_copy },     { "test", do_test },
 };
 
-static int apply_one(json_t *doc, const json_t *o, size_t nr, struct strbuf *err)
+static int apply_one(json_t *doc, const json_t *o, size_t nr, size_t *values, struct strbuf *err)
 {
 	const char *name = json_string_value(json_object_get(o, "op"));
 	const char *path = json_string_value(json_object_get(o, "path"));
-	struct op_ctx op = { nr, name ? name : "?", path ? path : "", err };
+	struct op_ctx op = { nr, name ? name : "?", path ? path : "", err, values };
 
 	if (!json_is_object(o)) {
 		strbuf_addf(err, "operation %zu: must be a mapping with op, path and value", nr);
@@ -431,12 +481,15 @@ static int apply_one(json_t *doc, const json_t *o, size_t nr, struct strbuf *err
 
 int json6902_apply(json_t *doc, const json_t *ops, struct strbuf *err)
 {
+	size_t values = 0, depth = 0;
+
 	if (!json_is_array(ops)) {
 		strbuf_addstr(err, "a JSON patch must be a list of operations");
 		return -1;
 	}
+	measure(doc, 1, &values, &depth);
 	for (size_t i = 0; i < json_array_size(ops); i++)
-		if (apply_one(doc, json_array_get(ops, i), i + 1, err) < 0)
+		if (apply_one(doc, json_array_get(ops, i), i + 1, &values, err) < 0)
 			return -1;
 	return 0;
 }

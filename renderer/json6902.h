@@ -18,6 +18,10 @@
  *     equal in the value (members only in the value are not compared); numbers
  *     compare by value.
  *
+ * Unlike the library, a "copy" that would grow doc beyond 1,000,000 values
+ * or 200 levels fails: copy can double a document with each operation, so
+ * a short patch could otherwise exhaust memory.
+ *
  * Operations are applied in order to doc (an object), in place. The
  * operation list is validated as it is applied: on the first failure the
  * function returns -1 with one line in err saying which operation failed

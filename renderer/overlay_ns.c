@@ -5,59 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "k8s.h"
 #include "overlay_int.h"
 #include "util.h"
 #include "banned.h"
-
-/*
- * Cluster-scoped kinds of Kubernetes itself, by API group. kustomize reads
- * this from its 1.21 schema and takes every kind it does not know for
- * namespaced; gitd knows the newer ones (FlowSchema v1,
- * ValidatingAdmissionPolicy, ...) too, and leaves their namespace alone.
- * Custom resources are taken for namespaced, as kustomize does.
- */
-static const struct {
-	const char *group, *kind;
-} cluster_scoped[] = {
-	{ "", "ComponentStatus" },
-	{ "", "Namespace" },
-	{ "", "Node" },
-	{ "", "PersistentVolume" },
-	{ "admissionregistration.k8s.io", "MutatingAdmissionPolicy" },
-	{ "admissionregistration.k8s.io", "MutatingAdmissionPolicyBinding" },
-	{ "admissionregistration.k8s.io", "MutatingWebhookConfiguration" },
-	{ "admissionregistration.k8s.io", "ValidatingAdmissionPolicy" },
-	{ "admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding" },
-	{ "admissionregistration.k8s.io", "ValidatingWebhookConfiguration" },
-	{ "apiextensions.k8s.io", "CustomResourceDefinition" },
-	{ "apiregistration.k8s.io", "APIService" },
-	{ "authentication.k8s.io", "SelfSubjectReview" },
-	{ "authentication.k8s.io", "TokenReview" },
-	{ "authorization.k8s.io", "SelfSubjectAccessReview" },
-	{ "authorization.k8s.io", "SelfSubjectRulesReview" },
-	{ "authorization.k8s.io", "SubjectAccessReview" },
-	{ "certificates.k8s.io", "CertificateSigningRequest" },
-	{ "certificates.k8s.io", "ClusterTrustBundle" },
-	{ "flowcontrol.apiserver.k8s.io", "FlowSchema" },
-	{ "flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration" },
-	{ "internal.apiserver.k8s.io", "StorageVersion" },
-	{ "networking.k8s.io", "IPAddress" },
-	{ "networking.k8s.io", "IngressClass" },
-	{ "networking.k8s.io", "ServiceCIDR" },
-	{ "node.k8s.io", "RuntimeClass" },
-	{ "policy", "PodSecurityPolicy" },
-	{ "rbac.authorization.k8s.io", "ClusterRole" },
-	{ "rbac.authorization.k8s.io", "ClusterRoleBinding" },
-	{ "resource.k8s.io", "DeviceClass" },
-	{ "resource.k8s.io", "ResourceSlice" },
-	{ "scheduling.k8s.io", "PriorityClass" },
-	{ "storage.k8s.io", "CSIDriver" },
-	{ "storage.k8s.io", "CSINode" },
-	{ "storage.k8s.io", "StorageClass" },
-	{ "storage.k8s.io", "VolumeAttachment" },
-	{ "storage.k8s.io", "VolumeAttributesClass" },
-	{ "storagemigration.k8s.io", "StorageVersionMigration" },
-};
 
 int overlay_is_cluster_scoped(const char *api_version, const char *kind)
 {
@@ -67,8 +18,7 @@ int overlay_is_cluster_scoped(const char *api_version, const char *kind)
 	if (!kind)
 		return 0;
 	ov_split_gv(api_version, &group, &version);
-	for (size_t i = 0; i < ARRAY_SIZE(cluster_scoped) && !found; i++)
-		found = !strcmp(cluster_scoped[i].group, group) && !strcmp(cluster_scoped[i].kind, kind);
+	found = k8s_is_cluster_scoped(group, kind);
 	free(group);
 	free(version);
 	return found;

@@ -20,47 +20,6 @@ struct group_kind {
 	const char *kind;
 };
 
-/* The built-in kinds that live outside namespaces (kubectl api-resources --namespaced=false). */
-static const struct group_kind cluster_kinds[] = {
-	{ "", "ComponentStatus" },
-	{ "", "Namespace" },
-	{ "", "Node" },
-	{ "", "PersistentVolume" },
-	{ "admissionregistration.k8s.io", "MutatingAdmissionPolicy" },
-	{ "admissionregistration.k8s.io", "MutatingAdmissionPolicyBinding" },
-	{ "admissionregistration.k8s.io", "MutatingWebhookConfiguration" },
-	{ "admissionregistration.k8s.io", "ValidatingAdmissionPolicy" },
-	{ "admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding" },
-	{ "admissionregistration.k8s.io", "ValidatingWebhookConfiguration" },
-	{ "apiextensions.k8s.io", "CustomResourceDefinition" },
-	{ "apiregistration.k8s.io", "APIService" },
-	{ "authentication.k8s.io", "SelfSubjectReview" },
-	{ "authentication.k8s.io", "TokenReview" },
-	{ "authorization.k8s.io", "SelfSubjectAccessReview" },
-	{ "authorization.k8s.io", "SelfSubjectRulesReview" },
-	{ "authorization.k8s.io", "SubjectAccessReview" },
-	{ "certificates.k8s.io", "CertificateSigningRequest" },
-	{ "certificates.k8s.io", "ClusterTrustBundle" },
-	{ "flowcontrol.apiserver.k8s.io", "FlowSchema" },
-	{ "flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration" },
-	{ "internal.apiserver.k8s.io", "StorageVersion" },
-	{ "networking.k8s.io", "IPAddress" },
-	{ "networking.k8s.io", "IngressClass" },
-	{ "networking.k8s.io", "ServiceCIDR" },
-	{ "node.k8s.io", "RuntimeClass" },
-	{ "policy", "PodSecurityPolicy" },
-	{ "rbac.authorization.k8s.io", "ClusterRole" },
-	{ "rbac.authorization.k8s.io", "ClusterRoleBinding" },
-	{ "resource.k8s.io", "DeviceClass" },
-	{ "resource.k8s.io", "ResourceSlice" },
-	{ "scheduling.k8s.io", "PriorityClass" },
-	{ "storage.k8s.io", "CSIDriver" },
-	{ "storage.k8s.io", "CSINode" },
-	{ "storage.k8s.io", "StorageClass" },
-	{ "storage.k8s.io", "VolumeAttachment" },
-	{ "storage.k8s.io", "VolumeAttributesClass" },
-	{ "storagemigration.k8s.io", "StorageVersionMigration" },
-};
 
 typedef const char *(*name_check_fn)(const char *name);
 
@@ -88,14 +47,6 @@ static const struct name_rule {
 	{ { "rbac.authorization.k8s.io", "ClusterRoleBinding" }, k8s_check_path_segment,
 	  "path segments" },
 };
-
-static int is_cluster_scoped(const char *group, const char *kind)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(cluster_kinds); i++)
-		if (!strcmp(cluster_kinds[i].group, group) && !strcmp(cluster_kinds[i].kind, kind))
-			return 1;
-	return 0;
-}
 
 static int list_has(const json_t *list, const char *s)
 {
@@ -366,7 +317,7 @@ static void check_kind_allowed(struct vres *r, const char *group, const char *ki
 		verror(r->v, r->file, pos, "resource-denied-kind",
 		       "kind %s is not allowed by the platform policy (policy.denied_kinds)%s", kind,
 		       !strcmp(kind, "Namespace") ? "; gitd creates the app's namespace itself" : "");
-	else if (is_cluster_scoped(group, kind) &&
+	else if (k8s_is_cluster_scoped(group, kind) &&
 		 !list_has(config_allowed_cluster_kinds(r->v->cfg), kind))
 		verror(r->v, r->file, pos, "resource-cluster-scoped",
 		       "%s is cluster-scoped: apps may create only namespaced objects, unless the "
@@ -400,7 +351,7 @@ static void check_object(struct vctx *v, const struct ydoc *doc, size_t i, const
 	check_meta_map(&r, "labels", "label");
 	check_meta_map(&r, "annotations", "annotation");
 	if (av && kind) {
-		if (!is_cluster_scoped(group, kind))
+		if (!k8s_is_cluster_scoped(group, kind))
 			check_namespace(&r);
 		check_kind_allowed(&r, group, kind);
 		check_string_data(&r, group, kind);

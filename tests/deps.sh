@@ -5,8 +5,9 @@
 set -eu
 
 packages="build-essential pkg-config git openssh-client openssh-server
-libssh-dev libgit2-dev libcurl4-openssl-dev libyaml-dev libjansson-dev check
-clang libclang-rt-14-dev buildah docker-registry systemd groff-base"
+libssh-dev libssl-dev libgit2-dev libcurl4-openssl-dev libyaml-dev libjansson-dev check
+clang libclang-rt-14-dev buildah docker-registry curl systemd groff-base
+lighttpd lighttpd-mod-openssl jq bc"
 
 missing=""
 for p in $packages; do

@@ -38,9 +38,11 @@ sed -i '/bogus_key/d' "$DATA/gitd.yaml"
 # SIGTERM while a push is running: the push completes, gitd exits 0.
 head -c 30000000 /dev/urandom >"$T/work/shop/blob"
 git -C "$T/work/shop" add blob && git -C "$T/work/shop" commit -qm big
+seen=$(grep -c "git-receive-pack" "$T/gitd.log")
 as admin git -C "$T/work/shop" push -q "$(url shop)" main >"$T/push.log" 2>&1 &
 push=$!
-for _ in $(seq 100); do grep -q "git-receive-pack" "$T/gitd.log" && break; sleep 0.05; done
+# wait until this push is authenticated and git runs (an earlier push logged the same event)
+for _ in $(seq 200); do [ "$(grep -c "git-receive-pack" "$T/gitd.log")" -gt "$seen" ] && break; sleep 0.05; done
 sleep 0.2
 kill -TERM "$GITD_PID"
 wait "$push" && pass "a push running at SIGTERM completes" || fail "a push running at SIGTERM completes" "$T/push.log"

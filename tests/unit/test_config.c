@@ -255,10 +255,27 @@ START_TEST(test_listen_and_metrics)
 }
 END_TEST
 
+START_TEST(test_deploy_repo_url)
+{
+	struct gitd_config *cfg = accepted("");
+
+	ck_assert_str_eq(config_deploy_repo_url(cfg), "ssh://git@gitd.gitd.svc:22/deploy.git");
+	config_free(cfg);
+	cfg = accepted("deploy_repo_url: https://github.com/example/deploy.git\n");
+	ck_assert_str_eq(config_deploy_repo_url(cfg), "https://github.com/example/deploy.git");
+	config_free(cfg);
+	ck_refused("deploy_repo_url: deploy.git\n",
+		   "gitd.yaml:1:18: error: `deploy_repo_url` must be a URL such as "
+		   "ssh://git@gitd.example.com/deploy.git [config-value]\n");
+	ck_refused("deploy_repo_url: 'ssh://a b'\n",
+		   "gitd.yaml:1:18: error: `deploy_repo_url` must be a URL without blanks [config-value]\n");
+}
+END_TEST
+
 START_TEST(test_builder_registry)
 {
 	struct gitd_config *cfg =
-		accepted("builder:\n  kind: webhook\n  url: https://ci.example.com/hook\n"
+		accepted("builder:\n  kind: webhook\n  url: https://ci.example.com/hook\n  secret_file: s\n"
 			 "registry: registry.example.com/team\nregistry_insecure: yes\n");
 
 	ck_assert_str_eq(config_builder_kind(cfg), "webhook");
@@ -371,6 +388,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_policy);
 	tcase_add_test(tc, test_listen_and_metrics);
+	tcase_add_test(tc, test_deploy_repo_url);
 	tcase_add_test(tc, test_builder_registry);
 	tcase_add_test(tc, test_mirrors);
 	tcase_add_test(tc, test_namespace_and_log_format);
