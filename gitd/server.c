@@ -150,19 +150,23 @@ static size_t live_connections(const struct server *srv)
  * connecting is stalled: a real client sends its banner and key exchange at
  * once, even when many connect together on a busy machine. Only stalled
  * connections are evicted, so a burst of real clients never evicts itself;
- * one past the key exchange keeps its login_grace_time.
+ * one past the key exchange keeps its login_grace_time, unless every
+ * connection is in use (see admit()).
  */
 #define STALLED_MS 3000
 
-/* Kill the oldest stalled unauthenticated connection (of source, if given); 0 if one was found. */
-static int evict_stalled(struct server *srv, const char *source)
+/*
+ * Kill the oldest stalled unauthenticated connection (of source, if given;
+ * past the key exchange too if any_stage); 0 if one was found.
+ */
+static int evict_stalled(struct server *srv, const char *source, int any_stage)
 {
 	struct conn *oldest = NULL;
 	int64_t cutoff = now_ms() - STALLED_MS;
 
 	for (size_t i = 0; i < srv->nr; i++) {
 		struct conn *c = &srv->conns[i];
-		if (c->startup_fd < 0 || c->kex_done || c->started > cutoff ||
+		if (c->startup_fd < 0 || (c->kex_done && !any_stage) || c->started > cutoff ||
 		    (source && strcmp(c->source, source)))
 			continue;
 		if (!oldest || c->started < oldest->started)
@@ -183,17 +187,21 @@ static int evict_stalled(struct server *srv, const char *source)
  * Apply the connection limits to a new connection from source; 0 to accept.
  * Over a limit, the new connection takes the place of the oldest stalled
  * unauthenticated one (its own source's first); it is refused only when
- * all connections are in use and none is stalled.
+ * all connections are in use and none is stalled. When all are in use, one
+ * stalled after the key exchange goes too: real clients authenticate right
+ * after it, and otherwise clients that complete the key exchange and then
+ * wait would hold every connection for login_grace_time, over and over.
  */
 static int admit(struct server *srv, const char *source)
 {
 	const struct config_limits *lim = config_limits(srv->cfg);
 
 	if (count_unauthenticated(srv, source) >= lim->max_unauthenticated_per_source)
-		evict_stalled(srv, source);
+		evict_stalled(srv, source, 0);
 	if (count_unauthenticated(srv, NULL) >= lim->max_unauthenticated)
-		evict_stalled(srv, NULL);
-	if (live_connections(srv) >= lim->max_connections && evict_stalled(srv, NULL) < 0)
+		evict_stalled(srv, NULL, 0);
+	if (live_connections(srv) >= lim->max_connections && evict_stalled(srv, NULL, 0) < 0 &&
+	    evict_stalled(srv, NULL, 1) < 0)
 		return -1;
 	return 0;
 }

@@ -163,6 +163,26 @@ hostile_protocol() {
 expect_ok "a GIT_PROTOCOL with shell characters is refused, the fetch still runs" hostile_protocol
 expect_ok "nothing was executed" test ! -e "$T/pwned"
 expect_ok "and the refusal is logged" grep -q "env-refused.*name=GIT_PROTOCOL" "$T/gitd.log"
+# -- clients that finish the key exchange, then wait (here for a passphrase, after
+# probing a public key anyone may know) until they hold every connection
+echo "limits: { max_connections: 20 }" >>"$DATA/gitd.yaml"
+kill -HUP "$GITD_PID"
+for _ in $(seq 50); do grep -q "reloaded" "$T/gitd.log" && break; sleep 0.1; done
+ssh-keygen -q -t ed25519 -N secret -f "$T/keys/locked"
+cp "$T/keys/dev.pub" "$T/keys/locked.pub"
+printf '#!/bin/sh\nsleep 60\n' >"$T/askpass" && chmod +x "$T/askpass"
+stalls=()
+for i in $(seq 20); do
+	SSH_ASKPASS=$T/askpass SSH_ASKPASS_REQUIRE=force setsid $(ssh_cmd dev | sed "s|-i $T/keys/dev|-i $T/keys/locked|; s|-o BatchMode=yes||") \
+		git@127.0.0.1 whoami </dev/null >/dev/null 2>&1 &
+	stalls+=($!)
+done
+for _ in $(seq 100); do [ "$(children)" -ge 20 ] && break; sleep 0.1; done
+sleep 3.5 # past the point where they count as stalled
+evicted=$(grep -c "evicted-unauthenticated" "$T/gitd.log")
+expect_out "a user gets in while clients past the key exchange hold every connection" "^admin " gssh admin whoami
+expect_ok "by evicting one of them" test "$(grep -c "evicted-unauthenticated" "$T/gitd.log")" -gt "$evicted"
+for pid in "${stalls[@]}"; do kill -- -"$pid" 2>/dev/null; done
 expect_ok "no connection process is left behind" wait_idle 10
 
 finish
