@@ -154,6 +154,7 @@ static int build_targets(struct job_run *r, size_t first, const json_t *app_yaml
 				     dockerfile, envs, 0 };
 	struct strbuf err = STRBUF_INIT;
 	char *image = NULL;
+	int64_t start = now_ms();
 	int rc;
 
 	for (size_t k = first; k < r->nr; k++) {
@@ -163,6 +164,7 @@ static int build_targets(struct job_run *r, size_t first, const json_t *app_yaml
 			envs[req.nenvs++] = r->targets[k].env;
 	}
 	rc = build_image(&image, &req, r->log, &err);
+	metrics_observe(STEP_BUILD, now_ms() - start);
 	for (size_t k = first; k < r->nr; k++) {
 		for (size_t e = 0; e < req.nenvs; e++) {
 			if (r->targets[k].env != envs[e])
@@ -172,6 +174,7 @@ static int build_targets(struct job_run *r, size_t first, const json_t *app_yaml
 		}
 	}
 	if (rc < 0) {
+		metrics_inc(M_BUILDS_FAILED);
 		job_log(r, "error: the build of %.7s failed: %s", hex, err.buf);
 		free(r->message);
 		r->message = xstrfmt("build failed: %s", err.buf);
@@ -264,11 +267,10 @@ static int deploy_one_commit(struct job_run *r, const git_oid *commit, git_oid *
 	job_log(r, "rendering %s@%.7s for %s", r->job->repo, hex, envs.buf);
 	start = now_ms();
 	if (render_targets(r, src, commit, files, &nfiles) < 0) {
+		metrics_inc(M_RENDERS_FAILED);
 		job_log(r, "error: rendering failed; the deploy repo is unchanged");
 		goto cleanup;
 	}
-	metrics_add(M_JOB_RENDER_MS, (unsigned long)(now_ms() - start));
-	metrics_inc(M_JOB_RENDERS);
 	{
 		struct deploy_info info = { .source_repo = r->job->repo, .source_commit = hex,
 					    .pushed_by = r->job->pusher, .image = commit_image(r, commit),
@@ -280,7 +282,9 @@ static int deploy_one_commit(struct job_run *r, const git_oid *commit, git_oid *
 		rc = deploy_write(&res, deploy_path, files[0].app, files, nfiles, &info, &err);
 		git_oid_cpy(deployed, &res.commit);
 	}
+	metrics_observe(STEP_RENDER, now_ms() - start); /* the deploy commit included */
 	if (rc < 0) {
+		metrics_inc(M_RENDERS_FAILED);
 		job_log(r, "error: cannot commit to the deploy repo: %s", err.buf);
 		goto cleanup;
 	}

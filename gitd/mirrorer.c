@@ -14,6 +14,7 @@
 
 #include "fileutil.h"
 #include "log.h"
+#include "metrics.h"
 #include "mirror.h"
 #include "util.h"
 #include "banned.h"
@@ -101,6 +102,7 @@ static void __attribute__((noreturn)) run_child(struct mirrorer *m, const struct
 						 const struct mirror_due *d, const int *close_fds, size_t nfds)
 {
 	sigset_t none;
+	int64_t start;
 	int rc;
 
 	for (size_t i = 0; i < nfds; i++)
@@ -113,7 +115,12 @@ static void __attribute__((noreturn)) run_child(struct mirrorer *m, const struct
 	signal(SIGHUP, SIG_IGN);
 	log_set_pid(1);
 	git_libgit2_init();
+	start = now_ms();
 	rc = mirror_run(m->data_dir, cfg, d->repo, d->id);
+	if (rc >= 0) {
+		metrics_observe(STEP_MIRROR, now_ms() - start);
+		metrics_inc(rc == 0 ? M_MIRRORS_OK : M_MIRRORS_FAILED);
+	}
 	git_libgit2_shutdown();
 	exit(rc == 0 ? 0 : 1);
 }
@@ -212,6 +219,8 @@ int mirrorer_reaped(struct mirrorer *m, pid_t pid, int status)
 
 		if (!r->pid || r->pid != pid)
 			continue;
+		if (r->timed_out || (WIFSIGNALED(status) && !m->stopping))
+			metrics_inc(M_MIRRORS_FAILED); /* a run that could not count itself */
 		if (r->timed_out) {
 			snprintf(reason, sizeof(reason), "timed out after %d s", MIRRORER_RUN_TIMEOUT_MS / 1000);
 			mirror_record_crash(m->data_dir, r->repo, r->id, reason);

@@ -22,9 +22,9 @@
 #include "listen.h"
 #include "log.h"
 #include "metrics.h"
+#include "metrics_server.h"
 #include "mirrorer.h"
 #include "notify.h"
-#include "queue.h"
 #include "reconcile.h"
 #include "repos.h"
 #include "session.h"
@@ -55,7 +55,9 @@ struct server {
 	struct mirrorer *mirrorer;
 	int listen_fd;
 	int signal_fd;
-	int metrics_fd; /* Prometheus scrapes, or -1 */
+	int metrics_fd; /* Prometheus scrapes, or -1; served by the metrics process */
+	pid_t metrics_pid;
+	int64_t metrics_started;
 	struct conn *conns;
 	size_t nr, alloc;
 	int draining;
@@ -288,6 +290,12 @@ static void reap_children(struct server *srv)
 			continue;
 		if (srv->mirrorer && mirrorer_reaped(srv->mirrorer, pid, status))
 			continue;
+		if (pid == srv->metrics_pid) {
+			srv->metrics_pid = 0; /* serve_loop starts another */
+			if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGTERM)
+				log_event(LOG_ERROR, "metrics-process-died", NULL);
+			continue;
+		}
 		for (size_t i = 0; i < srv->nr; i++) {
 			if (srv->conns[i].pid != pid)
 				continue;
@@ -311,6 +319,10 @@ static void reload_config(struct server *srv)
 	config_free(srv->cfg);
 	srv->cfg = cfg;
 	log_set_format(config_log_format(cfg));
+	if (srv->metrics_pid > 0) {
+		kill(srv->metrics_pid, SIGTERM); /* the next one reads the new mirrors: */
+		srv->metrics_started = 0;        /* start it as soon as this one is gone */
+	}
 	log_event(LOG_INFO, "reloaded", NULL);
 	notify_systemd("READY=1");
 }
@@ -377,16 +389,16 @@ static void check_startups(struct server *srv, const struct pollfd *p, size_t np
 			kill(srv->conns[j].pid, SIGKILL);
 }
 
-static void serve_metrics(struct server *srv)
+/* Keep the metrics process running (at most one start a second), and the gauges it reports current. */
+static void tend_metrics(struct server *srv, const int *close_fds, size_t nfds)
 {
-	struct metrics_gauges g = {
-		.connections = live_connections(srv),
-		.unauthenticated = count_unauthenticated(srv, NULL),
-		.jobs_running = worker_running(srv->worker),
-		.jobs_pending = queue_count(srv->opts->data_dir, "pending"),
-	};
-
-	metrics_serve(srv->metrics_fd, &g);
+	metrics_set(M_OPEN_CONNECTIONS, live_connections(srv));
+	metrics_set(M_OPEN_UNAUTHENTICATED, count_unauthenticated(srv, NULL));
+	metrics_set(M_JOBS_RUNNING, srv->worker ? worker_running(srv->worker) : 0);
+	if (srv->metrics_fd < 0 || srv->metrics_pid > 0 || now_ms() - srv->metrics_started < 1000)
+		return;
+	srv->metrics_started = now_ms();
+	srv->metrics_pid = metrics_server_start(srv->metrics_fd, srv->opts->data_dir, srv->cfg, close_fds, nfds);
 }
 
 /* Work still running: connections, and jobs (which a drain lets finish too). */
@@ -402,15 +414,16 @@ static void serve_loop(struct server *srv)
 
 	while (!srv->draining || (busy(srv) && now_ms() < srv->drain_deadline)) {
 		size_t np = 0;
-		/* what a job or a mirror run must not keep: the other's watch included */
+		/* what a job, a mirror run or the metrics process must not keep: the others' watches included */
 		int own_fds[4] = { srv->listen_fd, srv->signal_fd, srv->metrics_fd, mirrorer_fd(srv->mirrorer) };
 		int mirror_fds[4] = { srv->listen_fd, srv->signal_fd, srv->metrics_fd, worker_fd(srv->worker) };
+		int metrics_fds[4] = { srv->listen_fd, srv->signal_fd, worker_fd(srv->worker),
+				       mirrorer_fd(srv->mirrorer) };
 
-		ALLOC_GROW(p, srv->nr + 5, palloc);
+		ALLOC_GROW(p, srv->nr + 4, palloc);
 		p[np++] = (struct pollfd){ srv->signal_fd, POLLIN, 0 };
 		p[np++] = (struct pollfd){ srv->listen_fd, POLLIN, 0 };
 		p[np++] = (struct pollfd){ srv->worker && !srv->draining ? worker_fd(srv->worker) : -1, POLLIN, 0 };
-		p[np++] = (struct pollfd){ srv->metrics_fd, POLLIN, 0 };
 		p[np++] = (struct pollfd){ !srv->draining ? mirrorer_fd(srv->mirrorer) : -1, POLLIN, 0 };
 		for (size_t i = 0; i < srv->nr; i++)
 			if (srv->conns[i].startup_fd >= 0)
@@ -420,11 +433,10 @@ static void serve_loop(struct server *srv)
 		if (p[0].revents)
 			handle_signal(srv);
 		/* before accepting: a new connection may reuse a descriptor number polled here */
-		check_startups(srv, p + 5, np - 5);
+		check_startups(srv, p + 4, np - 4);
 		if (!srv->draining && p[1].revents)
 			accept_one(srv);
-		if (p[3].revents)
-			serve_metrics(srv);
+		tend_metrics(srv, metrics_fds, 4);
 		if (srv->worker && !srv->draining)
 			worker_tick(srv->worker, srv->cfg, own_fds, 4);
 		if (!srv->draining)
@@ -435,6 +447,8 @@ static void serve_loop(struct server *srv)
 	if (srv->worker)
 		worker_stop(srv->worker); /* what still runs is queued again at the next start */
 	mirrorer_stop(srv->mirrorer); /* their targets stay pending until the next start */
+	if (srv->metrics_pid > 0)
+		kill(srv->metrics_pid, SIGTERM);
 	free(p);
 }
 
@@ -471,9 +485,10 @@ static int server_setup(struct server *srv, struct strbuf *err)
 	srv->listen_fd = listen_tcp(srv->opts->listen ? srv->opts->listen : config_listen(srv->cfg), err);
 	if (srv->listen_fd < 0)
 		return -1;
-	metrics_init();
+	if (metrics_create(srv->opts->data_dir) < 0)
+		log_event(LOG_WARN, "metrics-unavailable", "error", strerror(errno), NULL);
 	if (*config_metrics_listen(srv->cfg) &&
-	    (srv->metrics_fd = metrics_listen(config_metrics_listen(srv->cfg), err)) < 0)
+	    (srv->metrics_fd = metrics_server_listen(config_metrics_listen(srv->cfg), err)) < 0)
 		return -1;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);

@@ -26,6 +26,7 @@
 #include "config.h"
 #include "diag.h"
 #include "hookinput.h"
+#include "metrics.h"
 #include "strbuf.h"
 #include "util.h"
 #include "render.h"
@@ -113,23 +114,15 @@ static int ref_deploys(const struct push *p, const char *ref)
 	return !strcmp(ref, "refs/heads/main");
 }
 
-/* Render every environment in memory (render_check()): an accepted push renders. */
-static void render_all_envs(struct push *p, const char *hex)
+/*
+ * Validate the manifests of the commit u brings, once per commit, then
+ * render every environment in memory (render_check()), so an accepted push
+ * renders. Both read one source: each file is read and parsed once.
+ */
+static void check_app_push(struct push *p, const struct ref_update *u)
 {
 	struct strbuf err = STRBUF_INIT;
 	struct source *src = NULL;
-
-	if (source_open_rev(&src, git_repository_path(p->repo), getenv("GIT_QUARANTINE_PATH"), hex,
-			    &err) == 0)
-		render_check(p->d, src, p->cfg, p->repo_name, NULL);
-	source_free(src);
-	strbuf_release(&err);
-}
-
-/* Validate the manifests of the commit u brings, once per commit, then render them. */
-static void check_app_push(struct push *p, const struct ref_update *u)
-{
-	struct validate_stats st = { 0, 0 };
 	char hex[GIT_OID_HEXSZ + 1];
 
 	if (git_oid_is_zero(&u->new_oid) || !ref_deploys(p, u->ref))
@@ -140,11 +133,31 @@ static void check_app_push(struct push *p, const struct ref_update *u)
 	ALLOC_GROW(p->validated, p->validated_nr + 1, p->validated_alloc);
 	git_oid_cpy(&p->validated[p->validated_nr++], &u->new_oid);
 	git_oid_tostr(hex, sizeof(hex), &u->new_oid);
-	if (validate_commit(&st, p->d, git_repository_path(p->repo), getenv("GIT_QUARANTINE_PATH"), hex,
-			    p->cfg, p->repo_name, NULL) == 0 && st.is_app)
-		render_all_envs(p, hex);
-	p->stats.files += st.files;
-	p->stats.is_app |= st.is_app;
+	if (source_open_rev(&src, git_repository_path(p->repo), getenv("GIT_QUARANTINE_PATH"), hex, &err) < 0) {
+		diags_add(p->d, DIAG_ERROR, "", 0, 0, "git", "cannot read the pushed commit: %s", err.buf);
+		goto cleanup;
+	}
+	if (validate_app(p->d, src, p->cfg, p->repo_name, NULL) == 0 && validate_is_app(src))
+		render_check(p->d, src, p->cfg, p->repo_name, NULL);
+	p->stats.files += source_files_read(src);
+	p->stats.is_app |= validate_is_app(src);
+cleanup:
+	source_free(src);
+	strbuf_release(&err);
+}
+
+/* Count a refusal by its reason: access when a ref rule refused, validation otherwise. */
+static void count_refusal(const struct push *p)
+{
+	for (size_t i = 0; i < diags_nr(p->d); i++) {
+		const struct diag *dg = diags_get(p->d, i);
+
+		if (dg->severity == DIAG_ERROR && starts_with(dg->rule, "ref-")) {
+			metrics_inc(M_PUSH_REFUSED_ACCESS);
+			return;
+		}
+	}
+	metrics_inc(M_PUSH_REFUSED_VALIDATION);
 }
 
 static void print_summary(const struct push *p)
@@ -218,6 +231,8 @@ report:
 	diags_sort(p.d);
 	print_summary(&p);
 	rc = diags_count(p.d, DIAG_ERROR) ? 1 : 0;
+	if (rc && metrics_attach(p.data_dir) == 0)
+		count_refusal(&p);
 	hookinput_free(updates, nr);
 	admin_state_free(p.admin);
 	config_free(p.cfg);

@@ -218,6 +218,15 @@ void mirror_record_crash(const char *data_dir, const char *repo, const char *id,
  */
 json_t *mirror_status(const char *data_dir, const struct gitd_config *cfg);
 
+/* For metrics: the configured targets of every repository, at one moment. */
+struct mirror_summary {
+	size_t targets;
+	size_t failing;         /* their last run failed (retrying or paused) */
+	size_t paused;          /* waiting for `mirror retry` */
+	int64_t oldest_pending; /* epoch ms of the oldest change not yet mirrored, 0: none */
+};
+void mirror_summarize(struct mirror_summary *out, const char *data_dir, const struct gitd_config *cfg);
+
 /* Epoch milliseconds, from the real-time clock (state files outlive processes). */
 int64_t mirror_now_ms(void);
 

@@ -578,3 +578,32 @@ json_t *mirror_status(const char *data_dir, const struct gitd_config *cfg)
 	strvec_clear(&repos);
 	return list;
 }
+
+void mirror_summarize(struct mirror_summary *out, const char *data_dir, const struct gitd_config *cfg)
+{
+	struct strvec repos = STRVEC_INIT;
+
+	memset(out, 0, sizeof(*out));
+	list_repos(&repos, data_dir);
+	for (size_t i = 0; i < repos.nr; i++) {
+		struct mirror_target *t;
+		size_t nt = mirror_targets(&t, cfg, repos.v[i]);
+
+		for (size_t k = 0; k < nt; k++) {
+			char *path = state_path(data_dir, t[k].repo, t[k].id, "json");
+			json_t *st = load_state(path);
+			int64_t since = get_int(st, "pending_since");
+
+			out->targets++;
+			out->paused += json_is_true(json_object_get(st, "paused"));
+			out->failing += get_int(st, "attempts") > 0;
+			if (json_is_true(json_object_get(st, "pending")) && since > 0 &&
+			    (!out->oldest_pending || since < out->oldest_pending))
+				out->oldest_pending = since;
+			json_decref(st);
+			free(path);
+		}
+		mirror_targets_free(t, nt);
+	}
+	strvec_clear(&repos);
+}

@@ -302,31 +302,6 @@ cleanup:
 	return diags_count(d, DIAG_ERROR) > before ? -1 : 0;
 }
 
-int validate_commit(struct validate_stats *out, struct diags *d, const char *git_dir,
-		    const char *quarantine, const char *rev, const struct gitd_config *cfg,
-		    const char *repo_name, const char *only_env)
-{
-	struct strbuf err = STRBUF_INIT;
-	struct source *src = NULL;
-	int ret = -1;
-
-	if (out)
-		memset(out, 0, sizeof(*out));
-	if (source_open_rev(&src, git_dir, quarantine, rev, &err) < 0) {
-		diags_add(d, DIAG_ERROR, "", 0, 0, "git", "cannot read the pushed commit: %s", err.buf);
-		goto cleanup;
-	}
-	ret = validate_app(d, src, cfg, repo_name, only_env);
-	if (out) {
-		out->files = source_files_read(src);
-		out->is_app = validate_is_app(src);
-	}
-cleanup:
-	source_free(src);
-	strbuf_release(&err);
-	return ret;
-}
-
 static const char *plural(size_t n)
 {
 	return n == 1 ? "" : "s";

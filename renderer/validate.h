@@ -48,18 +48,6 @@ struct validate_stats {
 };
 
 /*
- * For the pre-receive hook: validate commit rev (a hex id) of the bare
- * repository git_dir, reading the objects straight from the object database.
- * quarantine is $GIT_QUARANTINE_PATH (where git keeps the pushed objects
- * until the hook accepts them) or NULL. Fills *out (may be NULL) and
- * returns as validate_app() does; a commit that cannot be read is an error
- * in d (rule "git").
- */
-int validate_commit(struct validate_stats *out, struct diags *d, const char *git_dir,
-		    const char *quarantine, const char *rev, const struct gitd_config *cfg,
-		    const char *repo_name, const char *only_env);
-
-/*
  * The one-line summary after the problems, without newline: "2 errors,
  * 1 warning in 3 files", "no problems in 3 files", or the plain-hosting note.
  */

@@ -38,7 +38,9 @@ mkdir -p "$REMOTE"
 for r in shop deploy gitd-admin; do git init -q --bare "$REMOTE/$r.git"; done
 
 start_gitd
+mport=$(( (RANDOM % 20000) + 30000 ))
 cat >>"$DATA/gitd.yaml" <<YAML
+metrics_listen: 127.0.0.1:$mport
 mirrors:
   - repos: "*"
     url: ssh://$ME@127.0.0.1:$SSHD_PORT$REMOTE/{repo}.git
@@ -106,6 +108,14 @@ push_as alice origin main
 wait_for 10 in_sync shop refs/heads/main
 expect_ok "refs outside heads and tags are left alone" test -n "$(remote_ref shop refs/pull/1/head)"
 
+scrape() { exec 3<>/dev/tcp/127.0.0.1/"$mport" && printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3; exec 3>&-; }
+# metric NAME: its value in a scrape
+metric() { scrape | awk -v n="$1" '$1 == n { print $2 }'; }
+lag_positive() { awk -v v="$(metric gitd_mirror_lag_seconds)" 'BEGIN { exit !(v > 0) }'; }
+no_lag() { [ "$(metric gitd_mirror_lag_seconds)" = 0.000 ]; }
+expect_ok "metrics: no mirror lag when in sync" wait_for 10 no_lag
+expect_out "metrics: mirror runs are timed" "^[1-9]" metric 'gitd_job_step_seconds_count{step="mirror"}'
+
 echo "-- the mirror is down during pushes, then back"
 stop_sshd
 commit down-1 && push_as alice origin main
@@ -113,6 +123,9 @@ expect_ok "the run fails and is retried" wait_for 10 state_is shop retrying
 expect_out "status gives a short reason" "cannot connect" mirror_state shop last_error
 expect_out "status lists the pending ref" "refs/heads/main" mirror_state shop pending_refs
 expect_out "status gives the next retry" "^20[0-9-]+T" mirror_state shop next_retry
+expect_ok "metrics: the mirror lag grows" wait_for 5 lag_positive
+expect_out "metrics: failing targets" "^[1-9]" metric gitd_mirror_targets_failing
+expect_out "metrics: failed mirror runs" "^[1-9]" metric 'gitd_job_step_failures_total{step="mirror"}'
 commit down-2
 expect_out "the pusher sees a warning, and the push succeeds" "warning: the last mirror of shop .* failed \\(cannot connect" \
 	as alice git -C "$w" push origin main
@@ -120,6 +133,7 @@ expect_ok "nothing reached the mirror meanwhile" test "$(remote_ref shop refs/he
 start_sshd
 expect_ok "after the mirror is back, it catches up with back-off" wait_for 40 in_sync shop refs/heads/main
 expect_ok "status: ok again" wait_for 5 state_is shop ok
+expect_ok "metrics: no lag once caught up" wait_for 10 no_lag
 
 echo "-- gitd killed with mirrors pending"
 stop_sshd

@@ -853,7 +853,8 @@ START_TEST(test_validate_commit)
 {
 	struct gitd_config *cfg = config_default();
 	struct diags *d = diags_new();
-	struct validate_stats st;
+	struct strbuf err = STRBUF_INIT;
+	struct source *src = NULL;
 	char hex[GIT_OID_HEXSZ + 1];
 	char *path, *dir;
 	FILE *f;
@@ -862,9 +863,11 @@ START_TEST(test_validate_commit)
 
 	git_libgit2_init();
 	path = make_repo(hex, sizeof(hex));
-	ck_assert_int_eq(validate_commit(&st, d, path, NULL, hex, cfg, "shop", NULL), -1);
-	ck_assert_uint_eq(st.files, 2);
-	ck_assert_int_eq(st.is_app, 1);
+	ck_assert_int_eq(source_open_rev(&src, path, NULL, hex, &err), 0);
+	ck_assert_int_eq(validate_app(d, src, cfg, "shop", NULL), -1);
+	ck_assert_uint_eq(source_files_read(src), 2);
+	ck_assert_int_eq(validate_is_app(src), 1);
+	source_free(src);
 	f = open_memstream(&text, &len);
 	diags_print(d, f);
 	fclose(f);
@@ -873,13 +876,9 @@ START_TEST(test_validate_commit)
 			       "[resource-object]\n");
 	free(text);
 	diags_free(d);
-	d = diags_new();
-	ck_assert_int_eq(validate_commit(&st, d, path, NULL, "0123456789abcdef0123456789abcdef01234567",
-					 cfg, "shop", NULL), -1);
-	ck_assert_uint_eq(diags_nr(d), 1);
-	ck_assert_str_eq(diags_get(d, 0)->rule, "git");
-	ck_assert_uint_eq(st.is_app, 0);
-	diags_free(d);
+	ck_assert_int_eq(source_open_rev(&src, path, NULL, "0123456789abcdef0123456789abcdef01234567", &err), -1);
+	ck_assert_ptr_null(src);
+	strbuf_release(&err);
 	/* Remove the temporary directory and the repository in it. */
 	dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
 	ck_assert_int_eq(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
