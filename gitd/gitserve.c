@@ -37,12 +37,16 @@ void gitserve_env(struct child *c, const struct dispatch_ctx *ctx, const char *n
 	strvec_pushf(&c->env, "HOME=%s", ctx->data_dir);
 	strvec_push(&c->env, "GIT_CONFIG_NOSYSTEM=1");
 	strvec_push(&c->env, "GIT_CONFIG_GLOBAL=/dev/null");
-	strvec_pushf(&c->env, "GIT_CONFIG_COUNT=%zu", n + 1);
+	strvec_pushf(&c->env, "GIT_CONFIG_COUNT=%zu", n + 2);
 	strvec_push(&c->env, "GIT_CONFIG_KEY_0=core.hooksPath");
 	strvec_pushf(&c->env, "GIT_CONFIG_VALUE_0=%s/hooks", ctx->data_dir);
+	/* git refuses a larger pack as it arrives, before writing it out */
+	strvec_push(&c->env, "GIT_CONFIG_KEY_1=receive.maxInputSize");
+	strvec_pushf(&c->env, "GIT_CONFIG_VALUE_1=%llu",
+		     (unsigned long long)config_limits(ctx->cfg)->max_push_mb << 20);
 	for (size_t i = 0; i < n; i++) {
-		strvec_pushf(&c->env, "GIT_CONFIG_KEY_%zu=%s", i + 1, git_settings[i][0]);
-		strvec_pushf(&c->env, "GIT_CONFIG_VALUE_%zu=%s", i + 1, git_settings[i][1]);
+		strvec_pushf(&c->env, "GIT_CONFIG_KEY_%zu=%s", i + 2, git_settings[i][0]);
+		strvec_pushf(&c->env, "GIT_CONFIG_VALUE_%zu=%s", i + 2, git_settings[i][1]);
 	}
 	if (ctx->git_protocol)
 		strvec_pushf(&c->env, "GIT_PROTOCOL=%s", ctx->git_protocol);

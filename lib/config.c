@@ -40,7 +40,8 @@ static const char default_config[] =
 	" \"schemas\": null,"
 	" \"limits\": {\"login_grace_time\": 30, \"max_unauthenticated\": 64,"
 	"            \"max_unauthenticated_per_source\": 10, \"max_connections\": 500,"
-	"            \"idle_timeout\": 600, \"keepalive_interval\": 30, \"max_auth_tries\": 6}}";
+	"            \"idle_timeout\": 600, \"keepalive_interval\": 30, \"max_auth_tries\": 6,"
+	"            \"max_push_mb\": 2048}}";
 
 static const char *const policy_checks[] = {
 	"latest_tag", "plaintext_secret", "privileged", "requests",
@@ -785,6 +786,7 @@ static const struct limit_rule {
 	{ "idle_timeout", offsetof(struct config_limits, idle_timeout), 0, 86400 },
 	{ "keepalive_interval", offsetof(struct config_limits, keepalive_interval), 0, 3600 },
 	{ "max_auth_tries", offsetof(struct config_limits, max_auth_tries), 1, 100 },
+	{ "max_push_mb", offsetof(struct config_limits, max_push_mb), 1, 1048576 },
 };
 
 static void check_limit(struct cfgcheck *c, const json_t *obj, const char *key, const char *path)

@@ -34,6 +34,7 @@ struct config_limits {
 	unsigned idle_timeout;        /* seconds without a byte either way */
 	unsigned keepalive_interval;  /* seconds between keepalive probes; 0: off */
 	unsigned max_auth_tries;      /* failed public-key signatures per connection */
+	unsigned max_push_mb;         /* largest pack one push may send, in MiB */
 };
 
 /* One entry of mirrors: where to push copies of matching repos. */

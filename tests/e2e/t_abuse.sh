@@ -165,9 +165,16 @@ expect_ok "nothing was executed" test ! -e "$T/pwned"
 expect_ok "and the refusal is logged" grep -q "env-refused.*name=GIT_PROTOCOL" "$T/gitd.log"
 # -- clients that finish the key exchange, then wait (here for a passphrase, after
 # probing a public key anyone may know) until they hold every connection
-echo "limits: { max_connections: 20 }" >>"$DATA/gitd.yaml"
+echo "limits: { max_connections: 20, max_push_mb: 1 }" >>"$DATA/gitd.yaml"
 kill -HUP "$GITD_PID"
 for _ in $(seq 50); do grep -q "reloaded" "$T/gitd.log" && break; sleep 0.1; done
+# (and a push over limits.max_push_mb is cut off as its pack arrives)
+new_worktree toobig
+head -c 3000000 /dev/urandom >"$T/work/toobig/blob"
+git -C "$T/work/toobig" add blob && git -C "$T/work/toobig" commit -qm "3 MB"
+expect_fail "a 3 MB push over max_push_mb: 1 is refused, saying why" "pack exceeds maximum allowed size" \
+	as dev git -C "$T/work/toobig" push "$(url shop)" HEAD:refs/heads/toobig
+expect_ok "and nothing landed" test -z "$(git --git-dir="$DATA/repos/shop.git" for-each-ref refs/heads/toobig)"
 ssh-keygen -q -t ed25519 -N secret -f "$T/keys/locked"
 cp "$T/keys/dev.pub" "$T/keys/locked.pub"
 printf '#!/bin/sh\nsleep 60\n' >"$T/askpass" && chmod +x "$T/askpass"

@@ -84,6 +84,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(l->idle_timeout, 600);
 	ck_assert_uint_eq(l->keepalive_interval, 30);
 	ck_assert_uint_eq(l->max_auth_tries, 6);
+	ck_assert_uint_eq(l->max_push_mb, 2048);
 	free(ns);
 	config_free(cfg);
 }
