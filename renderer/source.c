@@ -225,6 +225,13 @@ static int read_capped(int fd, size_t max, struct strbuf *out)
 	return 0;
 }
 
+/* Why a file is refused: the cap is Kubernetes' own limit for one object. */
+static void too_large(struct strbuf *err, size_t max)
+{
+	strbuf_addf(err, "larger than %zu KiB, the most one Kubernetes object may be; split it into "
+		    "several files", max / 1024);
+}
+
 static int dir_read(struct source *src, const char *path, size_t max, struct strbuf *out,
 		    struct strbuf *err)
 {
@@ -240,7 +247,7 @@ static int dir_read(struct source *src, const char *path, size_t max, struct str
 		strbuf_addstr(err, "not a regular file");
 	} else if ((size_t)st.st_size > max || read_capped(fd, max, out) < 0) {
 		if (errno == EFBIG || (size_t)st.st_size > max)
-			strbuf_addf(err, "larger than %zu KiB", max / 1024);
+			too_large(err, max);
 		else
 			strbuf_addf(err, "cannot read: %s", strerror(errno));
 	} else {
@@ -356,7 +363,7 @@ static int git_read(struct source *src, const char *path, size_t max, struct str
 	}
 	/* The header gives the size before anything is inflated. */
 	if (size > max) {
-		strbuf_addf(err, "larger than %zu KiB", max / 1024);
+		too_large(err, max);
 		goto cleanup;
 	}
 	if (git_blob_lookup(&blob, src->repo, git_tree_entry_id(e))) {
@@ -529,7 +536,7 @@ static int mem_read(struct source *src, const char *path, size_t max, struct str
 	size_t i = mem_find(src, path, &found);
 
 	if (src->mem_data[i].len > max) {
-		strbuf_addf(err, "larger than %zu KiB", max / 1024);
+		too_large(err, max);
 		return -1;
 	}
 	strbuf_add(out, src->mem_data[i].buf, src->mem_data[i].len);

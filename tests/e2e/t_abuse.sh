@@ -71,7 +71,7 @@ mkdir -p "$T/work/shop/resources"
 printf 'image: nginx:1.27\nport: 8080\n' >"$T/work/shop/app.yaml"
 git -C "$T/work/shop" add -A && git -C "$T/work/shop" commit -qm "10 MB manifest"
 expect_fail "a 10 MB resources/*.yaml is refused, naming the 1.5 MB limit" \
-	"resources/huge.yaml: error: larger than 1536 KiB \[file\]" as dev git -C "$T/work/shop" push origin main
+	"resources/huge.yaml: error: larger than 1536 KiB, the most one Kubernetes object may be; split it into several files \[file\]" as dev git -C "$T/work/shop" push origin main
 expect_ok "and main did not move" test "$(git --git-dir="$DATA/repos/shop.git" rev-parse main)" = \
 	"$(git -C "$T/work/shop" rev-parse HEAD~1)"
 serving "10 MB manifest"

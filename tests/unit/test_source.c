@@ -309,7 +309,8 @@ START_TEST(test_size_cap)
 	source_mem_add(src, "big.yaml", data, big);
 	source_mem_add(src, "ok.yaml", data, SOURCE_MAX_FILE_BYTES);
 	ck_assert_int_eq(source_read(src, "big.yaml", &buf, &err), -1);
-	ck_assert_str_eq(err.buf, "larger than 1536 KiB");
+	ck_assert_str_eq(err.buf, "larger than 1536 KiB, the most one Kubernetes object may be; split it into "
+			 "several files");
 	ck_assert_uint_eq(buf.len, 0);
 	ck_assert_int_eq(source_read(src, "ok.yaml", &buf, &err), 0);
 	ck_assert_uint_eq(buf.len, SOURCE_MAX_FILE_BYTES);
