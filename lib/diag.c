@@ -22,15 +22,19 @@ struct diags *diags_new(void)
 	return xcalloc(1, sizeof(struct diags));
 }
 
+static void diag_release(struct diag *e)
+{
+	free(e->file);
+	free(e->rule);
+	free(e->message);
+}
+
 void diags_free(struct diags *d)
 {
 	if (!d)
 		return;
-	for (size_t i = 0; i < d->nr; i++) {
-		free(d->v[i].file);
-		free(d->v[i].rule);
-		free(d->v[i].message);
-	}
+	for (size_t i = 0; i < d->nr; i++)
+		diag_release(&d->v[i]);
 	free(d->v);
 	free(d);
 }
@@ -44,10 +48,21 @@ static char *sanitized(const char *s, size_t max)
 	return strbuf_detach(&sb, NULL);
 }
 
+static int same_diag(const struct diag *a, const struct diag *b)
+{
+	return a->severity == b->severity && a->line == b->line && a->col == b->col &&
+	       !strcmp(a->file, b->file) && !strcmp(a->rule, b->rule) && !strcmp(a->message, b->message);
+}
+
+/*
+ * A problem already in d is not added again: the validator and the
+ * renderer may each read a file with a warning, and the user should hear
+ * of it once.
+ */
 void diags_add(struct diags *d, enum diag_severity sev, const char *file, unsigned line,
 	       unsigned col, const char *rule, const char *fmt, ...)
 {
-	struct diag *e;
+	struct diag e;
 	va_list ap;
 	char *msg;
 
@@ -55,19 +70,25 @@ void diags_add(struct diags *d, enum diag_severity sev, const char *file, unsign
 		d->dropped[sev == DIAG_WARNING]++;
 		return;
 	}
-	ALLOC_GROW(d->v, d->nr + 1, d->alloc);
-	e = &d->v[d->nr++];
 	va_start(ap, fmt);
 	if (vasprintf(&msg, fmt, ap) < 0)
 		die("out of memory");
 	va_end(ap);
-	e->file = sanitized(file ? file : "", 4096);
-	e->line = line;
-	e->col = col;
-	e->severity = sev;
-	e->rule = sanitized(rule ? rule : "", 128);
-	e->message = sanitized(msg, 2048);
+	e.file = sanitized(file ? file : "", 4096);
+	e.line = line;
+	e.col = col;
+	e.severity = sev;
+	e.rule = sanitized(rule ? rule : "", 128);
+	e.message = sanitized(msg, 2048);
 	free(msg);
+	for (size_t i = 0; i < d->nr; i++) {
+		if (same_diag(&d->v[i], &e)) {
+			diag_release(&e);
+			return;
+		}
+	}
+	ALLOC_GROW(d->v, d->nr + 1, d->alloc);
+	d->v[d->nr++] = e;
 }
 
 size_t diags_nr(const struct diags *d)

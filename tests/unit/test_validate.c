@@ -795,7 +795,8 @@ START_TEST(test_summary_lines)
 	validate_format_summary(&sb, d, &st);
 	ck_assert_str_eq(sb.buf, "1 warning in 1 file");
 	diags_add(d, DIAG_ERROR, "a", 1, 1, "r", "e");
-	diags_add(d, DIAG_ERROR, "a", 1, 1, "r", "e");
+	diags_add(d, DIAG_ERROR, "a", 2, 1, "r", "e");
+	diags_add(d, DIAG_ERROR, "a", 2, 1, "r", "e"); /* the same problem once more: not counted */
 	st.files = 3;
 	strbuf_reset(&sb);
 	validate_format_summary(&sb, d, &st);
