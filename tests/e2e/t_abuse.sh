@@ -177,11 +177,12 @@ expect_fail "a 3 MB push over max_push_mb: 1 is refused, saying why" "pack excee
 expect_ok "and nothing landed" test -z "$(git --git-dir="$DATA/repos/shop.git" for-each-ref refs/heads/toobig)"
 # (and one user cannot hold more than max_connections_per_user)
 held=()
+before=$(grep -c "git-upload-pack.*user=dev" "$T/gitd.log")
 for _ in 1 2 3; do
 	setsid bash -c "sleep 60 | $(ssh_cmd dev) git@127.0.0.1 git-upload-pack shop >/dev/null 2>&1" &
 	held+=($!)
 done
-for _ in $(seq 100); do [ "$(grep -c "git-upload-pack.*user=dev" "$T/gitd.log")" -ge 3 ] && break; sleep 0.1; done
+for _ in $(seq 200); do [ "$(grep -c "git-upload-pack.*user=dev" "$T/gitd.log")" -ge $((before + 3)) ] && break; sleep 0.1; done
 expect_fail "a user's 4th connection at once is refused, saying why" \
 	"dev already has 3 connections open, the most limits.max_connections_per_user allows" gssh dev whoami
 expect_out "other users are not affected" "^admin " gssh admin whoami
