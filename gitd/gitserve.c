@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bridge.h"
 #include "config.h"
@@ -93,7 +94,7 @@ int gitserve_run(const struct dispatch_ctx *ctx, enum git_service service, const
 	struct strbuf err = STRBUF_INIT;
 	struct bridge_limits limits;
 	char *name = NULL;
-	int status;
+	int status, push_fd = -1;
 
 	if (reponame_normalize(&name, arg, &err) < 0) {
 		metrics_inc(M_REFUSED);
@@ -115,7 +116,11 @@ int gitserve_run(const struct dispatch_ctx *ctx, enum git_service service, const
 	gitserve_env(&c, ctx, name);
 	limits.idle_timeout = config_limits(ctx->cfg)->idle_timeout;
 	limits.keepalive_interval = config_limits(ctx->cfg)->keepalive_interval;
+	if (service == GIT_SERVICE_RECEIVE_PACK)
+		push_fd = reconcile_push_begin(ctx->data_dir, name);
 	status = bridge_run(ctx->ssh, ctx->ev, ctx->ch, &c, &limits);
+	if (push_fd >= 0)
+		close(push_fd); /* before reconciling below, which waits for no push to run */
 	log_event(LOG_INFO, "git-exit", "user", ctx->who->user, "repo", name,
 		  "status", status < 0 ? "disconnected" : status ? "failed" : "ok", NULL);
 	if (service == GIT_SERVICE_RECEIVE_PACK)

@@ -471,7 +471,12 @@ int job_run(const char *data_dir, const struct gitd_config *cfg, const struct jo
 	if (r.deploy_changed)
 		request_mirror(&r, DEPLOY_REPO);
 	status = rc < 0 ? "failed" : rc == BUILD_SUPERSEDED ? "superseded" : "ok";
-	queue_finish(data_dir, j, status, r.message ? r.message : message);
+	if (queue_finish(data_dir, j, status, r.message ? r.message : message) < 0) {
+		char id[32];
+
+		snprintf(id, sizeof(id), "%lu", j->id);
+		log_event(LOG_ERROR, "job-result-lost", "job", id, "repo", j->repo, "error", strerror(errno), NULL);
+	}
 	if (r.log)
 		fclose(r.log);
 	for (size_t i = 0; i < r.nr; i++)

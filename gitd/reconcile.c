@@ -82,6 +82,28 @@ static int missing_updates(struct ref_update **out, size_t *nr, git_repository *
 	return 0;
 }
 
+/* DATA/repos/REPO.git/gitd-push.lock, opened (created if need be); -1 with errno. */
+static int open_push_lock(const char *data_dir, const char *repo)
+{
+	char *repo_path = repos_path(data_dir, repo), *path = xstrfmt("%s/gitd-push.lock", repo_path);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	free(path);
+	free(repo_path);
+	return fd;
+}
+
+int reconcile_push_begin(const char *data_dir, const char *repo)
+{
+	int fd = open_push_lock(data_dir, repo);
+
+	if (fd >= 0 && flock(fd, LOCK_SH) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 int reconcile_repo(const char *data_dir, const struct gitd_config *cfg, const char *repo_name)
 {
 	char *path = repos_path(data_dir, repo_name), *lock = xstrfmt("%s/queue/reconcile.lock", data_dir);
@@ -90,8 +112,12 @@ int reconcile_repo(const char *data_dir, const struct gitd_config *cfg, const ch
 	struct ref_update *updates = NULL;
 	size_t nr = 0;
 	unsigned long id;
-	int fd = -1, rc = -1;
+	int push_fd = open_push_lock(data_dir, repo_name), fd = -1, rc = -1;
 
+	if (push_fd >= 0 && flock(push_fd, LOCK_EX | LOCK_NB) < 0) {
+		rc = 0; /* a push runs: its post-receive may not have queued its job yet */
+		goto cleanup;
+	}
 	/* one reconciliation at a time, so two of them do not queue the same refs */
 	if (queue_init(data_dir) < 0 || (fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
 	    flock(fd, LOCK_EX) < 0 || git_repository_open_bare(&repo, path) < 0)
@@ -113,6 +139,8 @@ cleanup:
 		log_event(LOG_ERROR, "reconcile-failed", "repo", repo_name, NULL);
 	if (fd >= 0)
 		close(fd);
+	if (push_fd >= 0)
+		close(push_fd);
 	hookinput_free(updates, nr);
 	json_decref(state);
 	json_decref(jobs);

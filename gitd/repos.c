@@ -1,5 +1,6 @@
 #include "repos.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,10 @@
 
 #include <git2.h>
 
+#include "fileutil.h"
+#include "log.h"
 #include "strbuf.h"
+#include "strvec.h"
 #include "util.h"
 #include "banned.h"
 
@@ -120,4 +124,56 @@ int repos_install_hooks(const char *data_dir, const char *bin_dir, struct strbuf
 cleanup:
 	free(dir);
 	return rc;
+}
+
+/* The entries of dir whose name starts with prefix, in out. */
+static void list_entries(struct strvec *out, const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d)))
+		if (starts_with(de->d_name, prefix) && strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			strvec_push(out, de->d_name);
+	if (d)
+		closedir(d);
+}
+
+static void remove_quarantines(const char *repos_dir, const char *repo)
+{
+	char *objects = xstrfmt("%s/%s.git/objects", repos_dir, repo);
+	struct strvec dirs = STRVEC_INIT;
+
+	/* listed first: a directory is not changed while it is being read */
+	list_entries(&dirs, objects, "tmp_objdir-incoming-");
+	for (size_t i = 0; i < dirs.nr; i++) {
+		char *path = xstrfmt("%s/%s", objects, dirs.v[i]);
+
+		if (remove_tree(path) < 0)
+			log_event(LOG_WARN, "dead-push-not-removed", "repo", repo, "dir", dirs.v[i], "error",
+				  strerror(errno), NULL);
+		else
+			log_event(LOG_INFO, "dead-push-removed", "repo", repo, "dir", dirs.v[i], NULL);
+		free(path);
+	}
+	strvec_clear(&dirs);
+	free(objects);
+}
+
+void repos_remove_dead_pushes(const char *data_dir)
+{
+	char *dir = xstrfmt("%s/repos", data_dir);
+	struct strvec repos = STRVEC_INIT;
+
+	list_entries(&repos, dir, "");
+	for (size_t i = 0; i < repos.nr; i++) {
+		size_t len = strlen(repos.v[i]);
+
+		if (len > 4 && ends_with(repos.v[i], ".git")) {
+			repos.v[i][len - 4] = '\0'; /* the repo's name */
+			remove_quarantines(dir, repos.v[i]);
+		}
+	}
+	strvec_clear(&repos);
+	free(dir);
 }

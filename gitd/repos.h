@@ -29,5 +29,13 @@ int repos_delete(const char *data_dir, const char *name, struct strbuf *err);
  * so no repository carries hooks of its own.
  */
 int repos_install_hooks(const char *data_dir, const char *bin_dir, struct strbuf *err);
+/*
+ * Remove what pushes killed in the middle left in every repository: git's
+ * quarantine directories (objects/tmp_objdir-incoming-*), which hold a
+ * push's objects until its refs move. For startup, before gitd serves: no
+ * push of its own runs then, so each one found is a dead push's, whose refs
+ * never moved (git gc would keep it for two weeks). Logged.
+ */
+void repos_remove_dead_pushes(const char *data_dir);
 
 #endif

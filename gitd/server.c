@@ -468,6 +468,7 @@ static int server_setup(struct server *srv, struct strbuf *err)
 	}
 	if (repos_install_hooks(srv->opts->data_dir, srv->bin_dir, err) < 0)
 		return -1;
+	repos_remove_dead_pushes(srv->opts->data_dir);
 	srv->worker = worker_new(srv->opts->data_dir);
 	if (!srv->worker) {
 		strbuf_addstr(err, "cannot set up the job queue (see above)");

@@ -407,8 +407,18 @@ int queue_finish(const char *data_dir, const struct job *j, const char *status, 
 	json_object_set_new(root, "status", json_string(status));
 	json_object_set_new(root, "message", json_string(message ? message : ""));
 	json_object_set_new(root, "finished", json_string(finished));
-	if (write_json(done, root) < 0)
+	if (write_json(done, root) < 0) {
+		int saved = errno;
+
+		/*
+		 * No room for the result (a full disk): move the job as it is, which
+		 * takes no space, so it never looks running once its process is gone.
+		 * Read back, it has failed (see lost_result()).
+		 */
+		rename_durable(running, done);
+		errno = saved;
 		goto cleanup;
+	}
 	unlink(running);
 	rc = 0;
 cleanup:
@@ -428,6 +438,15 @@ int queue_requeue(const char *data_dir, const struct job *j)
 	return rc;
 }
 
+/* A job in done/ without a result: queue_finish() could not write it. */
+static void lost_result(json_t *job)
+{
+	if (json_object_get(job, "status"))
+		return;
+	json_object_set_new(job, "status", json_string("failed"));
+	json_object_set_new(job, "message", json_string("its result could not be written; see gitd's log"));
+}
+
 int queue_result(json_t **out, const char *data_dir, unsigned long id)
 {
 	char *path = job_path(data_dir, "done", id);
@@ -435,6 +454,7 @@ int queue_result(json_t **out, const char *data_dir, unsigned long id)
 
 	*out = json_load_file(path, 0, NULL);
 	if (*out) {
+		lost_result(*out);
 		rc = 0;
 	} else {
 		char *pending = job_path(data_dir, "pending", id), *running = job_path(data_dir, "running", id);
@@ -461,7 +481,9 @@ json_t *queue_list(const char *data_dir, const char *repo, size_t max)
 			const char *r = json_string_value(json_object_get(job, "repo"));
 
 			if (job && r && !strcmp(r, repo)) {
-				if (!json_object_get(job, "status"))
+				if (!strcmp(queue_dirs[s], "done"))
+					lost_result(job);
+				else if (!json_object_get(job, "status"))
 					json_object_set_new(job, "status", json_string(queue_dirs[s]));
 				json_array_append(list, job);
 			}

@@ -68,7 +68,11 @@ size_t queue_pending_after(struct job ***out, const char *data_dir, const char *
 int queue_claim(struct job **out, const char *data_dir,
 		int (*busy)(const char *repo, void *payload), void *payload);
 
-/* Record j's result and move it from running/ to done/. 0 or -1 with errno. */
+/*
+ * Record j's result and move it from running/ to done/. 0, or -1 with errno
+ * when the result could not be written: j is in done/ all the same, without
+ * it, and reads back as failed (queue_result(), queue_list()).
+ */
 int queue_finish(const char *data_dir, const struct job *j, const char *status, const char *message);
 
 /* Move j from running/ back to pending/, to run again (it was interrupted). */

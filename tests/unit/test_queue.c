@@ -2,6 +2,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -95,6 +96,32 @@ START_TEST(test_finish_and_result)
 }
 END_TEST
 
+START_TEST(test_finish_without_room_for_the_result)
+{
+	char *blocker = xstrfmt("%s/queue/done/000000000001.json.tmp.%d", dir, (int)getpid());
+	struct job *j = NULL;
+	json_t *result = NULL, *list;
+
+	enqueue("shop", "refs/heads/main");
+	ck_assert_int_eq(queue_claim(&j, dir, NULL, NULL), 0);
+	/* the result's temporary file cannot be created, as on a full disk */
+	ck_assert_int_eq(mkdir(blocker, 0700), 0);
+	ck_assert_int_eq(queue_finish(dir, j, "ok", "deployed"), -1);
+	ck_assert_uint_eq(queue_count(dir, "running"), 0);
+	ck_assert_int_eq(queue_result(&result, dir, 1), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(result, "status")), "failed");
+	ck_assert_str_eq(json_string_value(json_object_get(result, "message")),
+			 "its result could not be written; see gitd's log");
+	list = queue_list(dir, "shop", 10);
+	ck_assert_uint_eq(json_array_size(list), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "status")), "failed");
+	json_decref(list);
+	json_decref(result);
+	job_free(j);
+	free(blocker);
+}
+END_TEST
+
 START_TEST(test_requeue_after_crash)
 {
 	struct job *j = NULL;
@@ -122,6 +149,7 @@ int main(void)
 	tcase_add_test(tc, test_ids_grow_and_persist);
 	tcase_add_test(tc, test_claim_in_order_skipping_busy_repos);
 	tcase_add_test(tc, test_finish_and_result);
+	tcase_add_test(tc, test_finish_without_room_for_the_result);
 	tcase_add_test(tc, test_requeue_after_crash);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
