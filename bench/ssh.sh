@@ -7,7 +7,7 @@
 #
 # Environment: BENCH_RUNS (7) timed runs of each clone and push,
 # BENCH_LS_RUNS (30) of ls-remote, BENCH_SIZE_MB (40) size of the random
-# blob, BENCH_CONCURRENCY ("50 200") clones at once, BENCH_BURST_MB (10)
+# blob, BENCH_CONCURRENCY ("50 200") clones at once, BENCH_BURST_MB (5)
 # size of the blob the concurrent clones fetch (smaller, so that the six
 # bursts stay within a few minutes: what they test, many key exchanges and
 # processes at once, happens at the start of each clone), KEEP=1 keeps the
@@ -18,7 +18,7 @@
 RUNS=${BENCH_RUNS:-7}
 LS_RUNS=${BENCH_LS_RUNS:-30}
 SIZE_MB=${BENCH_SIZE_MB:-40}
-BURST_MB=${BENCH_BURST_MB:-10}
+BURST_MB=${BENCH_BURST_MB:-5}
 CONCURRENCY=${BENCH_CONCURRENCY:-50 200}
 
 # Many clients from one address at once. OpenSSH's default MaxStartups
