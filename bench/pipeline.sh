@@ -136,7 +136,7 @@ wait_job() {
 # "deployed" (queue, render, deploy commit, the hook seeing the log), up to
 # the end (the hook noticing the job's end, closing the connection).
 push() {
-	local side=$1 opt=${2:-} url=$PLAIN_URL name=$1 start queued= deployed= end line now
+	local side=$1 opt=${2:-} url=$PLAIN_URL name=$1 start queued='' deployed='' end line now
 	[ "$side" = gitd ] && url=$GITD_URL
 	[ -n "$opt" ] && name=$side-$opt
 	: >"$T/push.out"
