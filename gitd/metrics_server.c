@@ -82,7 +82,8 @@ static void format_connections(struct strbuf *out)
 	gauge(out, "gitd_connections_unauthenticated", "Connections not yet authenticated.",
 	      metrics_get(M_OPEN_UNAUTHENTICATED));
 	counter(out, "gitd_connections_total", "SSH connections accepted.", M_CONNECTIONS);
-	counter(out, "gitd_connections_refused_total", "Connections refused at max_connections.",
+	counter(out, "gitd_connections_refused_total",
+		"Connections refused at max_connections or max_connections_per_user.",
 		M_CONNECTIONS_REFUSED);
 	counter(out, "gitd_connections_evicted_total",
 		"Stalled unauthenticated connections closed to make room.", M_CONNECTIONS_EVICTED);

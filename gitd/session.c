@@ -17,6 +17,7 @@
 #include "metrics.h"
 #include "strbuf.h"
 #include "strvec.h"
+#include "userslot.h"
 #include "util.h"
 #include "banned.h"
 
@@ -229,6 +230,29 @@ static void session_release(struct session *s)
 	}
 }
 
+/* Hold one of the user's connection slots until the process ends; -1 (told and logged) when none is free. */
+static int take_user_slot(struct session *s)
+{
+	unsigned max = s->limits->max_connections_per_user;
+	struct strbuf msg = STRBUF_INIT;
+
+	if (userslot_take(s->opts->data_dir, s->who.user, max) >= 0)
+		return 0; /* the descriptor stays open until exit: it holds the slot */
+	if (errno == EBUSY) {
+		strbuf_addf(&msg, "ERROR: %s already has %u connections open, the most "
+			    "limits.max_connections_per_user allows; wait for some to end\n", s->who.user, max);
+		log_event(LOG_WARN, "connection-refused", "peer", s->opts->peer, "user", s->who.user, "reason",
+			  "max_connections_per_user", NULL);
+	} else {
+		strbuf_addstr(&msg, "ERROR: the server cannot count connections; an operator must check its log\n");
+		log_event(LOG_ERROR, "slot-failed", "user", s->who.user, "error", strerror(errno), NULL);
+	}
+	metrics_inc(M_CONNECTIONS_REFUSED);
+	ssh_channel_write_stderr(s->ch, msg.buf, (uint32_t)msg.len);
+	strbuf_release(&msg);
+	return -1;
+}
+
 static int run_request(struct session *s)
 {
 	struct dispatch_ctx ctx = {
@@ -243,6 +267,8 @@ static int run_request(struct session *s)
 		.git_protocol = s->git_protocol,
 	};
 
+	if (take_user_slot(s) < 0)
+		return 1;
 	if (s->shell) {
 		struct strbuf msg = STRBUF_INIT;
 		strbuf_addf(&msg, "Hi %s! gitd does not provide shell access.\n", s->who.user);

@@ -40,6 +40,7 @@ static const char default_config[] =
 	" \"schemas\": null,"
 	" \"limits\": {\"login_grace_time\": 30, \"max_unauthenticated\": 64,"
 	"            \"max_unauthenticated_per_source\": 10, \"max_connections\": 500,"
+	"            \"max_connections_per_user\": 250,"
 	"            \"idle_timeout\": 600, \"keepalive_interval\": 30, \"max_auth_tries\": 6,"
 	"            \"max_push_mb\": 2048}}";
 
@@ -783,6 +784,7 @@ static const struct limit_rule {
 	{ "max_unauthenticated_per_source",
 	  offsetof(struct config_limits, max_unauthenticated_per_source), 1, 100000 },
 	{ "max_connections", offsetof(struct config_limits, max_connections), 1, 100000 },
+	{ "max_connections_per_user", offsetof(struct config_limits, max_connections_per_user), 1, 100000 },
 	{ "idle_timeout", offsetof(struct config_limits, idle_timeout), 0, 86400 },
 	{ "keepalive_interval", offsetof(struct config_limits, keepalive_interval), 0, 3600 },
 	{ "max_auth_tries", offsetof(struct config_limits, max_auth_tries), 1, 100 },

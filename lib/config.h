@@ -31,6 +31,7 @@ struct config_limits {
 	unsigned max_unauthenticated; /* connections not yet authenticated, all sources */
 	unsigned max_unauthenticated_per_source; /* the same, per client address */
 	unsigned max_connections;     /* all connections */
+	unsigned max_connections_per_user; /* authenticated connections of one user */
 	unsigned idle_timeout;        /* seconds without a byte either way */
 	unsigned keepalive_interval;  /* seconds between keepalive probes; 0: off */
 	unsigned max_auth_tries;      /* failed public-key signatures per connection */

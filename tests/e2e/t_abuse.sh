@@ -165,7 +165,7 @@ expect_ok "nothing was executed" test ! -e "$T/pwned"
 expect_ok "and the refusal is logged" grep -q "env-refused.*name=GIT_PROTOCOL" "$T/gitd.log"
 # -- clients that finish the key exchange, then wait (here for a passphrase, after
 # probing a public key anyone may know) until they hold every connection
-echo "limits: { max_connections: 20, max_push_mb: 1 }" >>"$DATA/gitd.yaml"
+echo "limits: { max_connections: 20, max_push_mb: 1, max_connections_per_user: 3 }" >>"$DATA/gitd.yaml"
 kill -HUP "$GITD_PID"
 for _ in $(seq 50); do grep -q "reloaded" "$T/gitd.log" && break; sleep 0.1; done
 # (and a push over limits.max_push_mb is cut off as its pack arrives)
@@ -175,6 +175,22 @@ git -C "$T/work/toobig" add blob && git -C "$T/work/toobig" commit -qm "3 MB"
 expect_fail "a 3 MB push over max_push_mb: 1 is refused, saying why" "pack exceeds maximum allowed size" \
 	as dev git -C "$T/work/toobig" push "$(url shop)" HEAD:refs/heads/toobig
 expect_ok "and nothing landed" test -z "$(git --git-dir="$DATA/repos/shop.git" for-each-ref refs/heads/toobig)"
+# (and one user cannot hold more than max_connections_per_user)
+held=()
+before=$(grep -c "git-upload-pack.*user=dev" "$T/gitd.log")
+for _ in 1 2 3; do
+	setsid bash -c "sleep 60 | $(ssh_cmd dev) git@127.0.0.1 git-upload-pack shop >/dev/null 2>&1" &
+	held+=($!)
+done
+for _ in $(seq 200); do [ "$(grep -c "git-upload-pack.*user=dev" "$T/gitd.log")" -ge $((before + 3)) ] && break; sleep 0.1; done
+expect_fail "a user's 4th connection at once is refused, saying why" \
+	"dev already has 3 connections open, the most limits.max_connections_per_user allows" gssh dev whoami
+expect_out "other users are not affected" "^admin " gssh admin whoami
+expect_ok "the refusal is logged" grep -q "connection-refused.*user=dev.*reason=max_connections_per_user" "$T/gitd.log"
+kill -- -"${held[0]}" 2>/dev/null
+for _ in $(seq 50); do gssh dev whoami >/dev/null 2>&1 && break; sleep 0.1; done
+expect_out "a slot is free again once a connection ends" "^dev " gssh dev whoami
+for pid in "${held[@]}"; do kill -- -"$pid" 2>/dev/null; done
 ssh-keygen -q -t ed25519 -N secret -f "$T/keys/locked"
 cp "$T/keys/dev.pub" "$T/keys/locked.pub"
 printf '#!/bin/sh\nsleep 60\n' >"$T/askpass" && chmod +x "$T/askpass"

@@ -81,6 +81,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(l->max_unauthenticated, 64);
 	ck_assert_uint_eq(l->max_unauthenticated_per_source, 10);
 	ck_assert_uint_eq(l->max_connections, 500);
+	ck_assert_uint_eq(l->max_connections_per_user, 250);
 	ck_assert_uint_eq(l->idle_timeout, 600);
 	ck_assert_uint_eq(l->keepalive_interval, 30);
 	ck_assert_uint_eq(l->max_auth_tries, 6);
