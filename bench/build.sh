@@ -18,6 +18,7 @@ BIN=$TOP/bin
 
 ROUNDS=${1:-20}
 TARGET_MS=200
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 new_key admin
 "$BIN/gitd" init --data "$DATA" --admin-key "$T/keys/admin.pub" >"$T/init.log" 2>&1 || { cat "$T/init.log"; exit 1; }
@@ -72,6 +73,11 @@ awk '{ print $1 - $2, $1, $2 }' "$T/rounds" | sort -n >"$T/overhead"
 median=$(awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }' "$T/overhead")
 worst=$(tail -1 "$T/overhead" | cut -d' ' -f1)
 builder=$(awk '{ s += $3 } END { printf "%d", s / NR }' "$T/overhead")
+echo "## Build overhead: gitd around a \`command\` builder"
+echo
+echo "- CPU: $(nproc) x $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1); $(uname -sr); $(. /etc/os-release && echo "$PRETTY_NAME")"
+echo "- load average (1, 5, 15 min) at start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
 echo "gitd build overhead over $ROUNDS pushes (queue, export, render, commit, stream; builder excluded):"
 echo "  median ${median} ms, worst ${worst} ms (the builder itself: ${builder} ms on average)"
 if [ "$median" -lt "$TARGET_MS" ]; then
