@@ -353,7 +353,19 @@ int ov_replicas(struct octx *c)
 struct image_rule {
 	const char *name, *new_name, *new_tag, *digest;
 	regex_t re;
+	int literal; /* name has no regex syntax but '.': image_may_match() can rule out */
 	int hits;
+};
+
+/* Where an image reference is: holder[field]. */
+struct image_site {
+	json_t *holder;
+	char *field;
+};
+
+struct image_sites {
+	struct image_site *v;
+	size_t nr, alloc;
 };
 
 /*
@@ -403,25 +415,51 @@ static char *image_update(const struct image_rule *r, const char *image)
 	return out;
 }
 
-/* holder[field] is an image reference: rewrite it when the rule's name matches. */
-static int set_image(json_t *holder, const char *field, void *payload, struct strbuf *err)
+/*
+ * A cheap necessary condition for r's pattern to match image, when the
+ * name is literal but for '.', which matches any character: image starts
+ * with the name and goes on with a tag, a digest or nothing. Most images
+ * fail it, and then regexec() need not run.
+ */
+static int image_may_match(const struct image_rule *r, const char *image)
 {
-	struct image_rule *r = payload;
+	size_t i;
+
+	if (!r->literal)
+		return 1;
+	for (i = 0; r->name[i]; i++)
+		if (!image[i] || (r->name[i] != '.' && r->name[i] != image[i]))
+			return 0;
+	return !image[i] || image[i] == ':' || image[i] == '@';
+}
+
+/* holder[field] is an image reference: rewrite it when the rule's name matches. */
+static void set_image(json_t *holder, const char *field, struct image_rule *r)
+{
 	const char *image = json_string_value(json_object_get(holder, field));
 	char *updated;
 
-	(void)err;
-	if (!image || regexec(&r->re, image, 0, NULL, 0))
-		return 0;
+	if (!image || !image_may_match(r, image) || regexec(&r->re, image, 0, NULL, 0))
+		return;
 	updated = image_update(r, image);
 	json_object_set_new(holder, field, json_string(updated));
 	free(updated);
 	r->hits++;
+}
+
+static int add_site(json_t *holder, const char *field, void *payload, struct strbuf *err)
+{
+	struct image_sites *sites = payload;
+
+	(void)err;
+	ALLOC_GROW(sites->v, sites->nr + 1, sites->alloc);
+	sites->v[sites->nr].holder = holder;
+	sites->v[sites->nr++].field = xstrdup(field);
 	return 0;
 }
 
 /* kustomize's legacy pass: every containers/initContainers list, anywhere but in a CRD. */
-static void images_anywhere(json_t *node, struct image_rule *r)
+static void images_anywhere(json_t *node, struct image_sites *sites)
 {
 	const char *k;
 	json_t *v;
@@ -429,18 +467,18 @@ static void images_anywhere(json_t *node, struct image_rule *r)
 
 	if (json_is_array(node)) {
 		json_array_foreach(node, i, v)
-			images_anywhere(v, r);
+			images_anywhere(v, sites);
 		return;
 	}
 	json_object_foreach(node, k, v) {
 		json_t *container;
 
-		images_anywhere(v, r);
+		images_anywhere(v, sites);
 		if (strcmp(k, "containers") && strcmp(k, "initContainers"))
 			continue;
 		json_array_foreach(v, i, container)
 			if (json_is_object(container) && json_object_get(container, "image"))
-				set_image(container, "image", r, NULL);
+				add_site(container, "image", sites, NULL);
 	}
 }
 
@@ -474,6 +512,8 @@ static int image_rule_init(struct octx *c, struct image_rule *r, const json_t *e
 	}
 	/* kustomize matches the name as a regular expression, followed by a tag or digest */
 	pattern = xstrfmt("^%s(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$", r->name);
+	r->literal = r->name[strspn(r->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					      "0123456789._/:-")] == '\0';
 	bad = regcomp(&r->re, pattern, REG_EXTENDED | REG_NOSUB);
 	free(pattern);
 	if (bad)
@@ -481,9 +521,30 @@ static int image_rule_init(struct octx *c, struct image_rule *r, const json_t *e
 	return bad ? -1 : 0;
 }
 
-static int images_entry(struct octx *c, const json_t *e, struct ypos pos)
+/*
+ * Every image reference of the resources, in the order kustomize visits
+ * them: per object, the legacy containers pass, then the field specs.
+ * Rewriting an image never adds or removes one, so one walk serves every
+ * entry of images:.
+ */
+static void collect_sites(struct octx *c, struct image_sites *sites)
 {
 	struct strbuf err = STRBUF_INIT;
+
+	for (size_t i = 0; i < c->nr; i++) {
+		json_t *obj = c->res[i].obj;
+		const char *kind = json_string_value(json_object_get(obj, "kind"));
+
+		if (!kind || strcmp(kind, "CustomResourceDefinition"))
+			images_anywhere(obj, sites);
+		for (size_t s = 0; s < ARRAY_SIZE(image_specs); s++)
+			ov_fs_apply(obj, &image_specs[s], OV_CREATE_NONE, add_site, sites, &err);
+	}
+	strbuf_release(&err);
+}
+
+static int images_entry(struct octx *c, const json_t *e, struct ypos pos, const struct image_sites *sites)
+{
 	struct image_rule r;
 
 	if (!json_is_object(e) || image_rule_init(c, &r, e, pos) < 0) {
@@ -491,36 +552,38 @@ static int images_entry(struct octx *c, const json_t *e, struct ypos pos)
 			ov_err(c, c->ov->file, pos, "overlay-type", "`images` entries must be mappings");
 		return -1;
 	}
-	for (size_t i = 0; i < c->nr; i++) {
-		json_t *obj = c->res[i].obj;
-		const char *kind = json_string_value(json_object_get(obj, "kind"));
-
-		if (!kind || strcmp(kind, "CustomResourceDefinition"))
-			images_anywhere(obj, &r);
-		for (size_t s = 0; s < ARRAY_SIZE(image_specs); s++)
-			ov_fs_apply(obj, &image_specs[s], OV_CREATE_NONE, set_image, &r, &err);
-	}
+	for (size_t i = 0; i < sites->nr; i++)
+		set_image(sites->v[i].holder, sites->v[i].field, &r);
 	if (!r.hits)
 		ov_warn(c, c->ov->file, pos, "overlay-target",
 			"image `%s` matches no container image", r.name);
 	regfree(&r.re);
-	strbuf_release(&err);
 	return 0;
 }
 
 int ov_images(struct octx *c)
 {
 	const json_t *list = ov_kfield(c, "images");
+	struct image_sites sites = { NULL, 0, 0 };
 	size_t i;
 	json_t *e;
+	int rc = 0;
 
 	if (list && !json_is_array(list)) {
 		ov_err(c, c->ov->file, ov_kpos(c, c->ov->kustomization, "images"), "overlay-type",
 		       "`images` must be a list");
 		return -1;
 	}
-	json_array_foreach(list, i, e)
-		if (images_entry(c, e, ov_kpos_item(c, list, i)) < 0)
-			return -1;
-	return 0;
+	if (json_array_size(list))
+		collect_sites(c, &sites);
+	json_array_foreach(list, i, e) {
+		if (images_entry(c, e, ov_kpos_item(c, list, i), &sites) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	for (size_t k = 0; k < sites.nr; k++)
+		free(sites.v[k].field);
+	free(sites.v);
+	return rc;
 }
