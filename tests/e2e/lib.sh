@@ -132,6 +132,16 @@ expect_out() {
 	fi
 }
 
+# wait_for SECONDS CMD...: poll until CMD succeeds; fails after SECONDS.
+wait_for() {
+	local deadline=$(($(date +%s) + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
 # A commit in a fresh work tree at $T/work/NAME.
 new_worktree() {
 	rm -rf "$T/work/$1"

@@ -45,17 +45,6 @@ YAML
 	exit 1
 }
 
-# wait_for SECONDS CMD...: until CMD succeeds; fails after SECONDS.
-wait_for() {
-	local limit=$(($1 * 10))
-	shift
-	for _ in $(seq "$limit"); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 SECRET="registry-password-$RANDOM$RANDOM"
 
 # write_config KIND [EXTRA YAML LINES]: gitd.yaml with builder KIND.

@@ -42,16 +42,6 @@ trap on_exit EXIT
 
 INJECT_FULL=0 INJECT_KILL_RECEIVE=0 INJECT_KILL_MIRROR=0 INJECT_PUSHES=0
 
-# wait_for SECONDS CMD...: poll until CMD succeeds; fails after SECONDS.
-wait_for() {
-	local deadline=$(($(date +%s) + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -lt "$deadline" ] || return 1
-		sleep 0.1
-	done
-}
-
 # git_as USER ARGS...: git with USER's key, given 60 s at most (exit 124: it hung).
 git_as() {
 	local who=$1

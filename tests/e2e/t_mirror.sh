@@ -7,16 +7,6 @@ REMOTE=$T/remote
 
 trap 'stop_sshd; cleanup' EXIT
 
-# wait_for SECONDS CMD...: poll until CMD succeeds; fails after SECONDS.
-wait_for() {
-	local deadline=$(($(date +%s) + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -lt "$deadline" ] || return 1
-		sleep 0.1
-	done
-}
-
 local_ref() { git --git-dir="$DATA/repos/$1.git" rev-parse -q --verify "$2" 2>/dev/null; }
 remote_ref() { git --git-dir="$REMOTE/$1.git" rev-parse -q --verify "$2" 2>/dev/null; }
 # in_sync REPO REF: the remote's REF is the local one.

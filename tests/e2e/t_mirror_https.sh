@@ -58,14 +58,6 @@ CFG
 	echo "lighttpd did not start:"; cat "$H/stderr"; exit 1
 }
 
-wait_for() {
-	local deadline=$(($(date +%s) + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -lt "$deadline" ] || return 1
-		sleep 0.1
-	done
-}
 local_ref() { git --git-dir="$DATA/repos/$1.git" rev-parse -q --verify "$2" 2>/dev/null; }
 remote_ref() { git --git-dir="$T/remote/$1.git" rev-parse -q --verify "$2" 2>/dev/null; }
 in_sync() { [ -n "$(local_ref "$1" "$2")" ] && [ "$(local_ref "$1" "$2")" = "$(remote_ref "$1" "$2")" ]; }
