@@ -1,7 +1,6 @@
 /* Admin commands that edit the admin repo: repo, user, key, perm. */
 #include "admincmd_int.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,44 +120,12 @@ cleanup:
 	return rc;
 }
 
-static int compare_strings(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Names of the repositories on disk, sorted. */
-static void list_repos(struct strvec *out, const char *data_dir)
-{
-	char *dir = xstrfmt("%s/repos", data_dir);
-	struct strbuf scratch = STRBUF_INIT;
-	DIR *d = opendir(dir);
-	struct dirent *de;
-
-	while (d && (de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		char *name;
-
-		if (len <= 4 || !ends_with(de->d_name, ".git"))
-			continue;
-		name = xstrndup(de->d_name, len - 4);
-		if (reponame_check(name, &scratch) == 0)
-			strvec_push_owned(out, name);
-		else
-			free(name);
-	}
-	if (d)
-		closedir(d);
-	free(dir);
-	strbuf_release(&scratch);
-	qsort(out->v, out->nr, sizeof(*out->v), compare_strings);
-}
-
 int cmd_repo_list(struct cmd *c)
 {
 	struct strvec names = STRVEC_INIT;
 	json_t *list = c->json ? json_array() : NULL;
 
-	list_repos(&names, c->ctx->data_dir);
+	reponame_list(&names, c->ctx->data_dir);
 	for (size_t i = 0; i < names.nr; i++) {
 		enum access_perm p = identity_perm(c->ctx->admin, c->ctx->who->user, names.v[i]);
 

@@ -13,6 +13,7 @@
 
 #include "fileutil.h"
 #include "log.h"
+#include "reponame.h"
 #include "strbuf.h"
 #include "strvec.h"
 #include "util.h"
@@ -165,15 +166,9 @@ void repos_remove_dead_pushes(const char *data_dir)
 	char *dir = xstrfmt("%s/repos", data_dir);
 	struct strvec repos = STRVEC_INIT;
 
-	list_entries(&repos, dir, "");
-	for (size_t i = 0; i < repos.nr; i++) {
-		size_t len = strlen(repos.v[i]);
-
-		if (len > 4 && ends_with(repos.v[i], ".git")) {
-			repos.v[i][len - 4] = '\0'; /* the repo's name */
-			remove_quarantines(dir, repos.v[i]);
-		}
-	}
+	reponame_list(&repos, data_dir);
+	for (size_t i = 0; i < repos.nr; i++)
+		remove_quarantines(dir, repos.v[i]);
 	strvec_clear(&repos);
 	free(dir);
 }

@@ -200,40 +200,6 @@ void mirror_notes_free(struct mirror_note *notes, size_t nr)
 	free(notes);
 }
 
-static int compare_strings(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Names of the repositories under DATA/repos, sorted. */
-static void list_repos(struct strvec *out, const char *data_dir)
-{
-	char *dir = xstrfmt("%s/repos", data_dir);
-	struct strbuf scratch = STRBUF_INIT;
-	DIR *d = opendir(dir);
-	struct dirent *de;
-
-	while (d && (de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		char *name;
-
-		if (len <= 4 || !ends_with(de->d_name, ".git"))
-			continue;
-		name = xstrndup(de->d_name, len - 4);
-		if (reponame_check(name, &scratch) == 0)
-			strvec_push_owned(out, name);
-		else
-			free(name);
-		strbuf_reset(&scratch);
-	}
-	if (d)
-		closedir(d);
-	free(dir);
-	strbuf_release(&scratch);
-	if (out->nr)
-		qsort(out->v, out->nr, sizeof(*out->v), compare_strings);
-}
-
 int mirror_retry(const char *data_dir, const struct gitd_config *cfg, const char *repo)
 {
 	struct strvec repos = STRVEC_INIT;
@@ -242,7 +208,7 @@ int mirror_retry(const char *data_dir, const struct gitd_config *cfg, const char
 	if (repo)
 		strvec_push(&repos, repo);
 	else
-		list_repos(&repos, data_dir);
+		reponame_list(&repos, data_dir);
 	for (size_t i = 0; i < repos.nr && total >= 0; i++) {
 		n = request_repo(NULL, data_dir, cfg, repos.v[i], 1);
 		total = n < 0 ? -1 : total + n;
@@ -566,7 +532,7 @@ json_t *mirror_status(const char *data_dir, const struct gitd_config *cfg)
 	struct strvec repos = STRVEC_INIT;
 	json_t *list = json_array();
 
-	list_repos(&repos, data_dir);
+	reponame_list(&repos, data_dir);
 	for (size_t i = 0; i < repos.nr; i++) {
 		struct mirror_target *t;
 		size_t nt = mirror_targets(&t, cfg, repos.v[i]);
@@ -584,7 +550,7 @@ void mirror_summarize(struct mirror_summary *out, const char *data_dir, const st
 	struct strvec repos = STRVEC_INIT;
 
 	memset(out, 0, sizeof(*out));
-	list_repos(&repos, data_dir);
+	reponame_list(&repos, data_dir);
 	for (size_t i = 0; i < repos.nr; i++) {
 		struct mirror_target *t;
 		size_t nt = mirror_targets(&t, cfg, repos.v[i]);

@@ -1,9 +1,11 @@
 #include "reponame.h"
 
+#include <dirent.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "strvec.h"
 #include "util.h"
 #include "banned.h"
 
@@ -201,4 +203,38 @@ int reponame_normalize(char **out, const char *in, struct strbuf *err)
 	}
 	*out = name;
 	return 0;
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void reponame_list(struct strvec *out, const char *data_dir)
+{
+	char *dir = xstrfmt("%s/repos", data_dir);
+	struct strbuf scratch = STRBUF_INIT;
+	size_t from = out->nr;
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		char *name;
+
+		if (len <= 4 || !ends_with(de->d_name, ".git"))
+			continue;
+		name = xstrndup(de->d_name, len - 4);
+		if (reponame_check(name, &scratch) == 0)
+			strvec_push_owned(out, name);
+		else
+			free(name);
+		strbuf_reset(&scratch);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+	strbuf_release(&scratch);
+	if (out->nr > from)
+		qsort(out->v + from, out->nr - from, sizeof(*out->v), compare_strings);
 }

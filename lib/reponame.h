@@ -35,6 +35,12 @@ int reponame_check_user(const char *name, struct strbuf *err);
 
 /* 0 if pattern is a valid name or name pattern; else -1 with a message in err. */
 int reponame_check_pattern(const char *pattern, struct strbuf *err);
+/*
+ * The names of the repositories under DATA/repos (each NAME.git whose NAME
+ * is a valid repository name), sorted, appended to out.
+ */
+struct strvec;
+void reponame_list(struct strvec *out, const char *data_dir);
 
 /* 1 if s holds a wildcard ('*', '?' or '['), 0 if it is a plain name. */
 int reponame_is_pattern(const char *s);
