@@ -30,24 +30,32 @@ static const char *const git_settings[][2] = {
 	{ "core.logAllRefUpdates", "true" }, /* reflogs: who moved what, for recovery */
 };
 
+void gitserve_base_env(struct strvec *env, const char *data_dir)
+{
+	strvec_push(env, "PATH=/usr/local/bin:/usr/bin:/bin");
+	strvec_pushf(env, "HOME=%s", data_dir);
+	strvec_push(env, "GIT_CONFIG_NOSYSTEM=1");
+	strvec_push(env, "GIT_CONFIG_GLOBAL=/dev/null");
+}
+
 void gitserve_env(struct child *c, const struct dispatch_ctx *ctx, const char *name)
 {
 	size_t n = ARRAY_SIZE(git_settings);
 
-	strvec_push(&c->env, "PATH=/usr/local/bin:/usr/bin:/bin");
-	strvec_pushf(&c->env, "HOME=%s", ctx->data_dir);
-	strvec_push(&c->env, "GIT_CONFIG_NOSYSTEM=1");
-	strvec_push(&c->env, "GIT_CONFIG_GLOBAL=/dev/null");
-	strvec_pushf(&c->env, "GIT_CONFIG_COUNT=%zu", n + 2);
+	gitserve_base_env(&c->env, ctx->data_dir);
+	strvec_pushf(&c->env, "GIT_CONFIG_COUNT=%zu", n + 3);
 	strvec_push(&c->env, "GIT_CONFIG_KEY_0=core.hooksPath");
 	strvec_pushf(&c->env, "GIT_CONFIG_VALUE_0=%s/hooks", ctx->data_dir);
 	/* git refuses a larger pack as it arrives, before writing it out */
 	strvec_push(&c->env, "GIT_CONFIG_KEY_1=receive.maxInputSize");
 	strvec_pushf(&c->env, "GIT_CONFIG_VALUE_1=%llu",
 		     (unsigned long long)config_limits(ctx->cfg)->max_push_mb << 20);
+	/* the job after the push runs gc, one at a time (housekeep.h); no job follows an admin push */
+	strvec_push(&c->env, "GIT_CONFIG_KEY_2=receive.autogc");
+	strvec_pushf(&c->env, "GIT_CONFIG_VALUE_2=%s", strcmp(name, ADMIN_REPO) ? "false" : "true");
 	for (size_t i = 0; i < n; i++) {
-		strvec_pushf(&c->env, "GIT_CONFIG_KEY_%zu=%s", i + 2, git_settings[i][0]);
-		strvec_pushf(&c->env, "GIT_CONFIG_VALUE_%zu=%s", i + 2, git_settings[i][1]);
+		strvec_pushf(&c->env, "GIT_CONFIG_KEY_%zu=%s", i + 3, git_settings[i][0]);
+		strvec_pushf(&c->env, "GIT_CONFIG_VALUE_%zu=%s", i + 3, git_settings[i][1]);
 	}
 	if (ctx->git_protocol)
 		strvec_pushf(&c->env, "GIT_PROTOCOL=%s", ctx->git_protocol);

@@ -24,4 +24,8 @@ int gitserve_run(const struct dispatch_ctx *ctx, enum git_service service, const
 struct child;
 void gitserve_env(struct child *c, const struct dispatch_ctx *ctx, const char *name);
 
+/* Where the environment of every git gitd runs starts: PATH, HOME=data_dir, no system or global config. */
+struct strvec;
+void gitserve_base_env(struct strvec *env, const char *data_dir);
+
 #endif

@@ -15,6 +15,7 @@
 #include "deploy.h"
 #include "fileutil.h"
 #include "generate.h"
+#include "housekeep.h"
 #include "log.h"
 #include "metrics.h"
 #include "mirror.h"
@@ -479,6 +480,9 @@ int job_run(const char *data_dir, const struct gitd_config *cfg, const struct jo
 	}
 	if (r.log)
 		fclose(r.log);
+	/* after the result: the pusher does not wait for a repack */
+	if (housekeep_repo(data_dir, j->repo) == 0 && r.deploy_changed)
+		housekeep_repo(data_dir, DEPLOY_REPO);
 	for (size_t i = 0; i < r.nr; i++)
 		free(r.targets[i].image);
 	free(r.targets);

@@ -315,6 +315,11 @@ echo "-- 4. ten pushers at once"
 echo "  (a) ten clones of one app push to main"
 new_app busy
 gssh admin repo create busy >/dev/null
+# Every push arrives as a pack (receive.unpackLimit=1): with at most one
+# pack, every push makes git want to repack, so gcs started by receive-pack
+# would collide ("Unable to create .../gc.pid.lock") under these pushers.
+git --git-dir="$DATA/repos/busy.git" config gc.autoPackLimit 1
+one_pack() { [ "$(find "$DATA/repos/$1.git/objects/pack" -name '*.pack' | wc -l)" -eq 1 ]; }
 push_as admin "$T/work/busy" -q origin main >/dev/null 2>&1
 for n in $(seq 10); do git_as admin clone -q "$(url busy)" "$T/work/busy-$n"; done
 # pusher ROUND N: push; after a refusal, rebase and push again, up to 20
@@ -388,6 +393,7 @@ for round in 1 2; do
 	expect_out "($round) with every pusher's ConfigMap" "^$((round * 10))\$" \
 		sh -c "git --git-dir='$DATA/repos/deploy.git' grep -h '^  name: busy-[0-9]*-[0-9]\$' main -- dev/busy | sort -u | wc -l"
 done
+expect_ok "gitd's gc after each job packs busy.git into one pack" wait_for 60 one_pack busy
 expect_out "every deploy commit names its pusher" "^Pushed-By: admin\$" \
 	sh -c "git --git-dir='$DATA/repos/deploy.git' log --format=%B --grep='^Source-Repo: busy\$' main | grep '^Pushed-By:' | sort -u"
 expect_fsck "(a)"
