@@ -6,6 +6,7 @@
 #include "access.h"
 #include "util.h"
 #include "yamlload.h"
+#include "unit.h"
 #include "banned.h"
 
 static struct diags *d;
@@ -601,11 +602,5 @@ static Suite *access_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(access_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(access_suite());
 }

@@ -2,7 +2,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +9,11 @@
 #include <unistd.h>
 
 #include "adminrepo.h"
+#include "fileutil.h"
 #include "util.h"
 #include "yamlload.h"
 #include "testkeys.h"
+#include "unit.h"
 #include "banned.h"
 
 #define ADMIN_KEY "ssh-ed25519 " KEY_ED25519_B64 " admin@laptop\n"
@@ -24,14 +25,6 @@ static char *path; /* the admin repo under tmpdir */
 static struct diags *d;
 static struct strbuf err;
 static char *printed;
-
-static int remove_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
 
 static void setup(void)
 {
@@ -46,7 +39,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	remove_tree(tmpdir);
 	free(path);
 	diags_free(d);
 	strbuf_release(&err);
@@ -897,11 +890,5 @@ static Suite *adminrepo_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(adminrepo_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(adminrepo_suite());
 }

@@ -18,6 +18,7 @@
 #include "strbuf.h"
 #include "strvec.h"
 #include "util.h"
+#include "unit.h"
 #include "banned.h"
 
 #define ZERO_DIGEST "sha256:0000000000000000000000000000000000000000000000000000000000000000"
@@ -839,8 +840,6 @@ int main(void)
 {
 	Suite *s = suite_create("build");
 	TCase *tc = tcase_create("build");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
@@ -866,9 +865,5 @@ int main(void)
 	tcase_add_test(tc, test_builder_none);
 	tcase_add_test(tc, test_report);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

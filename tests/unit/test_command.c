@@ -5,6 +5,7 @@
 #include "command.h"
 #include "strbuf.h"
 #include "strvec.h"
+#include "unit.h"
 
 static int split(struct strvec *words, const char *line, struct strbuf *err)
 {
@@ -94,16 +95,10 @@ int main(void)
 {
 	Suite *s = suite_create("command");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_split_plain_and_quoted);
 	tcase_add_test(tc, test_split_refuses);
 	tcase_add_test(tc, test_git_service);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

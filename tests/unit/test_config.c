@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "util.h"
+#include "unit.h"
 #include "banned.h"
 
 /* Parse text as gitd.yaml; return the printed problems (caller frees), *out the config or NULL. */
@@ -401,11 +402,5 @@ static Suite *config_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(config_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(config_suite());
 }

@@ -6,7 +6,6 @@
  */
 #include <check.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,22 +17,16 @@
 #include <git2.h>
 
 #include "../../renderer/deploy.h"
+#include "fileutil.h"
 #include "strbuf.h"
 #include "util.h"
+#include "unit.h"
 #include "banned.h"
 
 #define SHA "1a2b3c4d5e6f708192a3b4c5d6e7f80912345678"
 
 static char tmpdir[64];
 static char *repo_path;
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static void setup(void)
 {
@@ -53,7 +46,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	remove_tree(tmpdir);
 	free(repo_path);
 	git_libgit2_shutdown();
 }
@@ -641,8 +634,6 @@ int main(void)
 {
 	Suite *s = suite_create("deploy");
 	TCase *tc = tcase_create("deploy");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
@@ -659,9 +650,5 @@ int main(void)
 	tcase_add_test(tc, test_applicationset_in_repo);
 	tcase_add_test(tc, test_refusals);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -14,6 +14,7 @@
 #include "util.h"
 #include "yamlemit.h"
 #include "yamlload.h"
+#include "unit.h"
 #include "banned.h"
 
 struct gen {
@@ -343,8 +344,6 @@ int main(void)
 {
 	Suite *s = suite_create("generate");
 	TCase *tc = tcase_create("generate");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_minimal);
 	tcase_add_test(tc, test_full);
@@ -354,9 +353,5 @@ int main(void)
 	tcase_add_test(tc, test_build_file);
 	tcase_add_test(tc, test_refusals);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -5,6 +5,7 @@
 
 #include "hookinput.h"
 #include "strbuf.h"
+#include "unit.h"
 
 #define Z40 "0000000000000000000000000000000000000000"
 #define A40 "1111111111111111111111111111111111111111"
@@ -82,8 +83,7 @@ int main(void)
 {
 	Suite *s = suite_create("hookinput");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
+	int rc;
 
 	git_libgit2_init();
 	tcase_add_test(tc, test_parse_line);
@@ -91,10 +91,7 @@ int main(void)
 	tcase_add_test(tc, test_read_stream);
 	tcase_add_test(tc, test_read_refuses_garbage);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	rc = unit_run(s);
 	git_libgit2_shutdown();
-	return failed ? 1 : 0;
+	return rc;
 }

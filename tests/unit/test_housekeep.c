@@ -14,9 +14,11 @@
 
 #include <dirent.h>
 
+#include "fileutil.h"
 #include "housekeep.h"
 #include "strvec.h"
 #include "util.h"
+#include "unit.h"
 
 static char dir[] = "/tmp/gitd-test-housekeep.XXXXXX";
 static char *repo, *work;
@@ -102,7 +104,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	run("rm", "-rf", dir, NULL);
+	remove_tree(dir);
 	free(repo);
 	free(work);
 }
@@ -196,8 +198,6 @@ int main(void)
 {
 	Suite *s = suite_create("housekeep");
 	TCase *tc = tcase_create("housekeep");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_repacks_past_the_limit);
@@ -205,9 +205,5 @@ int main(void)
 	tcase_add_test(tc, test_sigterm_stops_the_whole_gc);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

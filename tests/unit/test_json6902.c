@@ -12,6 +12,7 @@
 #include "../../renderer/json6902.h"
 #include "strbuf.h"
 #include "strvec.h"
+#include "unit.h"
 #include "banned.h"
 
 #define DOC "{\"data\":{\"a\":\"1\"},\"list\":[\"a\",\"b\",\"c\"]}"
@@ -209,11 +210,5 @@ static Suite *json6902_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(json6902_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(json6902_suite());
 }

@@ -3,6 +3,7 @@
 
 #include "k8s.h"
 #include "suggest.h"
+#include "unit.h"
 #include "banned.h"
 
 START_TEST(test_suggest)
@@ -89,17 +90,11 @@ int main(void)
 {
 	Suite *s = suite_create("k8s");
 	TCase *tc = tcase_create("k8s");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_suggest);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_labels);
 	tcase_add_test(tc, test_quantity);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

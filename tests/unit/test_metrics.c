@@ -7,10 +7,12 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fileutil.h"
 #include "metrics.h"
 #include "metrics_server.h"
 #include "strbuf.h"
 #include "util.h"
+#include "unit.h"
 
 static char dir[] = "/tmp/gitd-test-metrics.XXXXXX";
 
@@ -22,11 +24,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	pid_t pid = fork();
-
-	if (pid == 0)
-		execlp("rm", "rm", "-rf", dir, (char *)NULL);
-	waitpid(pid, NULL, 0);
+	remove_tree(dir);
 }
 
 /* Run fn in a child process that maps the counters by path, as a hook does. */
@@ -146,8 +144,6 @@ int main(void)
 {
 	Suite *s = suite_create("metrics");
 	TCase *tc = tcase_create("metrics");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_attached_process_counts);
@@ -156,9 +152,5 @@ int main(void)
 	tcase_add_test(tc, test_histogram_is_cumulative);
 	tcase_add_test(tc, test_format);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

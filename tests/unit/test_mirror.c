@@ -13,6 +13,7 @@
 #include "spawn.h"
 #include "testkeys.h"
 #include "util.h"
+#include "unit.h"
 #include "banned.h"
 
 /* ---- targets and URLs ---- */
@@ -597,11 +598,5 @@ static Suite *mirror_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(mirror_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(mirror_suite());
 }

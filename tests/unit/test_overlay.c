@@ -27,6 +27,7 @@
 #include "util.h"
 #include "yamlemit.h"
 #include "yamlload.h"
+#include "unit.h"
 #include "banned.h"
 
 #define CASES "tests/kustomize"
@@ -645,11 +646,5 @@ static Suite *overlay_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(overlay_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(overlay_suite());
 }

@@ -7,6 +7,7 @@
 #include "strbuf.h"
 #include "util.h"
 #include "testkeys.h"
+#include "unit.h"
 #include "banned.h"
 
 static struct pubkey_list *list;
@@ -544,11 +545,5 @@ static Suite *pubkey_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(pubkey_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(pubkey_suite());
 }

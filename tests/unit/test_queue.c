@@ -3,11 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "fileutil.h"
 #include "queue.h"
 #include "util.h"
+#include "unit.h"
 
 static char dir[] = "/tmp/gitd-test-queue.XXXXXX";
 
@@ -20,11 +21,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	pid_t pid = fork();
-
-	if (pid == 0)
-		execlp("rm", "rm", "-rf", dir, (char *)NULL);
-	waitpid(pid, NULL, 0);
+	remove_tree(dir);
 	git_libgit2_shutdown();
 }
 
@@ -142,8 +139,6 @@ int main(void)
 {
 	Suite *s = suite_create("queue");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_ids_grow_and_persist);
@@ -152,9 +147,5 @@ int main(void)
 	tcase_add_test(tc, test_finish_without_room_for_the_result);
 	tcase_add_test(tc, test_requeue_after_crash);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

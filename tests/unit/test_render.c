@@ -15,6 +15,7 @@
 #include "util.h"
 #include "yamlemit.h"
 #include "yamlload.h"
+#include "unit.h"
 #include "banned.h"
 
 #define FILES(...) ((const char *const[]){ __VA_ARGS__, NULL })
@@ -415,8 +416,6 @@ int main(void)
 {
 	Suite *s = suite_create("render");
 	TCase *tc = tcase_create("render");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_layout);
 	tcase_add_test(tc, test_stream_is_the_files);
@@ -432,9 +431,5 @@ int main(void)
 	tcase_add_test(tc, test_file_kinds);
 	tcase_add_test(tc, test_source_documents_untouched);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

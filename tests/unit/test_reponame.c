@@ -4,6 +4,7 @@
 
 #include "reponame.h"
 #include "util.h"
+#include "unit.h"
 #include "banned.h"
 
 struct norm_case {
@@ -307,11 +308,5 @@ static Suite *reponame_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(reponame_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(reponame_suite());
 }

@@ -13,6 +13,7 @@
 #include "../../renderer/smp.h"
 #include "strbuf.h"
 #include "util.h"
+#include "unit.h"
 #include "banned.h"
 
 static json_t *load(const char *squoted)
@@ -264,11 +265,5 @@ static Suite *smp_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(smp_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(smp_suite());
 }

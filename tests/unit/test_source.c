@@ -1,6 +1,5 @@
 #include <check.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +10,12 @@
 
 #include "../../renderer/source.h"
 #include "diag.h"
+#include "fileutil.h"
 #include "strbuf.h"
 #include "strvec.h"
 #include "util.h"
 #include "yamlload.h"
+#include "unit.h"
 #include "banned.h"
 
 /* The same small app repo in every backend. */
@@ -62,17 +63,9 @@ static void setup(void)
 	git_libgit2_init();
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void teardown(void)
 {
-	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	remove_tree(tmpdir);
 	git_libgit2_shutdown();
 }
 
@@ -456,8 +449,6 @@ int main(void)
 {
 	Suite *s = suite_create("source");
 	TCase *tc = tcase_create("source");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
@@ -472,9 +463,5 @@ int main(void)
 	tcase_add_test(tc, test_load_yaml);
 	tcase_add_test(tc, test_stat_after_add);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

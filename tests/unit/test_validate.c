@@ -1,5 +1,4 @@
 #include <check.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +8,10 @@
 
 #include "../../renderer/validate.h"
 #include "config.h"
+#include "fileutil.h"
 #include "strbuf.h"
 #include "util.h"
+#include "unit.h"
 #include "banned.h"
 
 /* Validation result: the printed problems and validate_app()'s return value. */
@@ -806,14 +807,6 @@ START_TEST(test_summary_lines)
 }
 END_TEST
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 /* A bare repository in a new temporary directory with one commit of app.yaml and resources/a.yaml. */
 static char *make_repo(char *hex, size_t hexlen)
 {
@@ -882,7 +875,7 @@ START_TEST(test_validate_commit)
 	strbuf_release(&err);
 	/* Remove the temporary directory and the repository in it. */
 	dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
-	ck_assert_int_eq(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+	ck_assert_int_eq(remove_tree(dir), 0);
 	free(dir);
 	free(path);
 	config_free(cfg);
@@ -941,7 +934,7 @@ START_TEST(test_schemas)
 	ck_assert_int_eq(r.ret, 0);
 	ck_assert_ptr_nonnull(strstr(r.text, "warning: no schema for v1 ConfigMap in "));
 	free(r.text);
-	ck_assert_int_eq(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+	ck_assert_int_eq(remove_tree(dir), 0);
 	free(config);
 	free(sub);
 }
@@ -953,8 +946,6 @@ int main(void)
 	TCase *app = tcase_create("app"), *res = tcase_create("resources");
 	TCase *pol = tcase_create("policy"), *ovl = tcase_create("overlays");
 	TCase *all = tcase_create("whole");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(app, test_plain_hosting);
 	tcase_add_test(app, test_minimal_app);
@@ -999,9 +990,5 @@ int main(void)
 	suite_add_tcase(s, pol);
 	suite_add_tcase(s, ovl);
 	suite_add_tcase(s, all);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

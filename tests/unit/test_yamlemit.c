@@ -16,6 +16,7 @@
 #include "strbuf.h"
 #include "util.h"
 #include "yamlemit.h"
+#include "unit.h"
 #include "banned.h"
 
 #define CORPUS_DIR "tests/yamlemit"
@@ -866,11 +867,5 @@ static Suite *yamlemit_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(yamlemit_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(yamlemit_suite());
 }

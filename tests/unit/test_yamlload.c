@@ -8,6 +8,7 @@
 #include "util.h"
 #include "yamlload.h"
 #include "yamlscalar.h"
+#include "unit.h"
 #include "banned.h"
 
 static struct diags *d;
@@ -944,11 +945,5 @@ static Suite *yamlload_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(yamlload_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(yamlload_suite());
 }
