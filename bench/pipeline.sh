@@ -55,7 +55,7 @@ PLAIN=$T/sshd/shop.git
 PLAIN_URL=ssh://$ME@127.0.0.1:$SSHD_PORT$PLAIN
 git init -q --bare "$PLAIN"
 for kv in receive.fsckObjects=true receive.unpackLimit=1 receive.advertisePushOptions=true \
-	uploadpack.allowFilter=true core.logAllRefUpdates=true; do
+	uploadpack.allowFilter=true core.logAllRefUpdates=true receive.autogc=false; do
 	git -C "$PLAIN" config "${kv%%=*}" "${kv#*=}"
 done
 [ -z "$(find "$PLAIN/hooks" -type f ! -name '*.sample')" ] || { say "the plain repository has hooks"; exit 1; }

@@ -10,15 +10,18 @@
  * last deployed, after every push and at startup (gitd/reconcile.c).
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <git2.h>
 
 #include "diag.h"
+#include "fileutil.h"
 #include "hookinput.h"
 #include "queue.h"
 #include "strbuf.h"
@@ -75,11 +78,46 @@ static void print_new_lines(const char *log_path, off_t *offset)
 	fclose(f);
 }
 
+/*
+ * An inotify descriptor that wakes us when the job's log grows or a job
+ * finishes (moves to queue/done), or -1: then we poll. The log's folder is
+ * made here so it can be watched before the job writes its first line.
+ */
+static int watch_job(const char *data_dir, const char *repo)
+{
+	char *log_dir = xstrfmt("%s/jobs/%s", data_dir, repo), *done_dir = xstrfmt("%s/queue/done", data_dir);
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+
+	if (fd >= 0 && (mkdir_p(log_dir, 0700) < 0 || inotify_add_watch(fd, log_dir, IN_MODIFY | IN_CREATE) < 0 ||
+			inotify_add_watch(fd, done_dir, IN_MOVED_TO | IN_CREATE) < 0)) {
+		close(fd);
+		fd = -1;
+	}
+	free(log_dir);
+	free(done_dir);
+	return fd;
+}
+
+/* Sleep until watch reports something, or a while passes (the drain mark is not watched). */
+static void wait_for_news(int watch)
+{
+	char events[4096];
+
+	if (watch < 0) {
+		struct timespec tick = { 0, 50 * 1000 * 1000 };
+		nanosleep(&tick, NULL);
+		return;
+	}
+	poll(&(struct pollfd){ watch, POLLIN, 0 }, 1, 250);
+	while (read(watch, events, sizeof(events)) > 0)
+		; /* what changed is read from the files themselves */
+}
+
 static void stream_job(const char *data_dir, const char *repo, unsigned long id)
 {
 	char *log_path = job_log_path(data_dir, repo, id);
 	time_t deadline = time(NULL) + STREAM_SECONDS;
-	struct timespec tick = { 0, 50 * 1000 * 1000 };
+	int watch = watch_job(data_dir, repo);
 	off_t offset = 0;
 	json_t *result = NULL;
 	int done = 0;
@@ -93,11 +131,13 @@ static void stream_job(const char *data_dir, const char *repo, unsigned long id)
 			break;
 		}
 		if (!done)
-			nanosleep(&tick, NULL);
+			wait_for_news(watch);
 	}
 	if (!done && time(NULL) >= deadline)
 		fprintf(stderr, "gitd: job %lu is still running; follow it with `ssh ... logs %s %lu`\n",
 			id, repo, id);
+	if (watch >= 0)
+		close(watch);
 	json_decref(result);
 	free(log_path);
 }
