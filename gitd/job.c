@@ -71,6 +71,8 @@ static FILE *open_log(const char *data_dir, const struct job *j)
 
 	if (mkdir_p(dir, 0700) == 0)
 		f = fopen(path, "a");
+	if (!f) /* the job runs anyway; the pusher is told its result instead of its log */
+		log_event(LOG_WARN, "job-log-failed", "repo", j->repo, "path", path, "error", strerror(errno), NULL);
 	free(dir);
 	free(path);
 	return f;

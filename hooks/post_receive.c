@@ -133,6 +133,12 @@ static void stream_job(const char *data_dir, const char *repo, unsigned long id)
 		if (!done)
 			wait_for_news(watch);
 	}
+	if (done && offset == 0) { /* its log could not be written: the result is all there is to say */
+		const char *status = json_string_value(json_object_get(result, "status")),
+			   *message = json_string_value(json_object_get(result, "message"));
+
+		fprintf(stderr, "gitd: job %lu %s: %s\n", id, status ? status : "finished", message ? message : "");
+	}
 	if (!done && time(NULL) >= deadline)
 		fprintf(stderr, "gitd: job %lu is still running; follow it with `ssh ... logs %s %lu`\n",
 			id, repo, id);

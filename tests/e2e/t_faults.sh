@@ -433,6 +433,17 @@ expect_fsck "(b)"
 expect_no_leftovers "(b)"
 expect_queue_whole "(b)"
 
+echo "-- 5. a job log that cannot be written"
+# A file where the app's log folder should be: neither the job nor the hook can make it.
+new_app logless
+gssh admin repo create logless >/dev/null
+rm -rf "$DATA/jobs/logless"
+echo "not a folder" >"$DATA/jobs/logless"
+expect_out "the push says how its job ended" "^remote: gitd: job [0-9]+ ok: deployed" \
+	push_as admin "$T/work/logless" origin main
+expect_ok "and it is rendered" rendered logless "$(ref_of logless main)"
+rm -f "$DATA/jobs/logless"
+
 echo "-- tally of injected faults"
 echo "  disk full:                    $INJECT_FULL times"
 echo "  kill -9 during receive-pack:  $INJECT_KILL_RECEIVE times"
