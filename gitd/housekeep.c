@@ -62,21 +62,26 @@ static void collect_stderr(struct child *c, struct strbuf *err, const sigset_t *
 	}
 }
 
+void housekeep_catch_term(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 /* Run gc in path to the end (or until SIGTERM); log why it failed. */
 static void run_gc(const char *data_dir, const char *repo, const char *path)
 {
 	struct child c = CHILD_INIT;
 	struct strbuf err = STRBUF_INIT;
-	struct sigaction sa, old_action;
 	sigset_t term, old_mask;
 	int status;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;
-	sigemptyset(&sa.sa_mask);
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
-	sigaction(SIGTERM, &sa, &old_action);
 	sigprocmask(SIG_BLOCK, &term, &old_mask);
 
 	strvec_pushl(&c.argv, "git", "gc", "--auto", "--quiet", NULL);
@@ -103,17 +108,20 @@ static void run_gc(const char *data_dir, const char *repo, const char *path)
 			log_event(LOG_WARN, "gc-failed", "repo", repo, "exit", code, "error", err.buf, NULL);
 		}
 	}
-	/* unblock first: a SIGTERM still pending lands in on_term, not in the default action */
-	sigprocmask(SIG_SETMASK, &old_mask, NULL);
-	sigaction(SIGTERM, &old_action, NULL);
+	sigprocmask(SIG_SETMASK, &old_mask, NULL); /* a SIGTERM still pending lands in on_term */
 	strbuf_release(&err);
 }
 
 int housekeep_repo(const char *data_dir, const char *repo)
 {
-	char *path = repos_path(data_dir, repo), *lock = xstrfmt("%s/gitd-gc.lock", path);
-	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	char *path, *lock;
+	int fd;
 
+	if (term_requested)
+		return -1; /* stopping: the next job packs it */
+	path = repos_path(data_dir, repo);
+	lock = xstrfmt("%s/gitd-gc.lock", path);
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		log_event(LOG_WARN, "gc-failed", "repo", repo, "error", strerror(errno), NULL);
 	else if (flock(fd, LOCK_EX | LOCK_NB) == 0)

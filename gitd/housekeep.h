@@ -15,10 +15,18 @@
 #define GITD_HOUSEKEEP_H
 
 /*
+ * From now on a SIGTERM does not kill this process: it stops a running gc,
+ * skips the ones still to come, and makes housekeep_repo() return -1. A job
+ * calls it before recording its result, so a stop that lands after that
+ * point leaves a finished job, not one the worker would try to requeue.
+ */
+void housekeep_catch_term(void);
+
+/*
  * Run `git gc --auto` in DATA/repos/REPO.git unless another gc holds it.
  * Failures are logged (gitd's log): packing is never worth failing a job.
- * Returns -1 if a SIGTERM stopped it (the gc was stopped too; the caller
- * should wind up), 0 otherwise.
+ * Returns -1 once a SIGTERM was caught (any gc it interrupted was stopped
+ * with all its processes; the caller should wind up), 0 otherwise.
  */
 int housekeep_repo(const char *data_dir, const char *repo);
 

@@ -474,6 +474,7 @@ int job_run(const char *data_dir, const struct gitd_config *cfg, const struct jo
 	if (r.deploy_changed)
 		request_mirror(&r, DEPLOY_REPO);
 	status = rc < 0 ? "failed" : rc == BUILD_SUPERSEDED ? "superseded" : "ok";
+	housekeep_catch_term(); /* the job is done: a stop now must not send it back to the queue */
 	if (queue_finish(data_dir, j, status, r.message ? r.message : message) < 0) {
 		char id[32];
 
