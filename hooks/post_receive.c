@@ -83,9 +83,10 @@ static void print_new_lines(const char *log_path, off_t *offset)
  * finishes (moves to queue/done), or -1: then we poll. The log's folder is
  * made here so it can be watched before the job writes its first line.
  */
-static int watch_job(const char *data_dir, const char *repo)
+static int watch_job(const char *data_dir, const char *log_path)
 {
-	char *log_dir = xstrfmt("%s/jobs/%s", data_dir, repo), *done_dir = xstrfmt("%s/queue/done", data_dir);
+	char *log_dir = xstrndup(log_path, (size_t)(strrchr(log_path, '/') - log_path)),
+	     *done_dir = xstrfmt("%s/queue/done", data_dir);
 	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 
 	if (fd >= 0 && (mkdir_p(log_dir, 0700) < 0 || inotify_add_watch(fd, log_dir, IN_MODIFY | IN_CREATE) < 0 ||
@@ -117,7 +118,7 @@ static void stream_job(const char *data_dir, const char *repo, unsigned long id)
 {
 	char *log_path = job_log_path(data_dir, repo, id);
 	time_t deadline = time(NULL) + STREAM_SECONDS;
-	int watch = watch_job(data_dir, repo);
+	int watch = watch_job(data_dir, log_path);
 	off_t offset = 0;
 	json_t *result = NULL;
 	int done = 0;

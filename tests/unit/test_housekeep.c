@@ -1,5 +1,6 @@
 /* Unit tests: gitd's per-repository gc (gitd/housekeep.c), on real repositories. */
 #include <check.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -12,10 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <dirent.h>
-
 #include "fileutil.h"
 #include "housekeep.h"
+#include "spawn.h"
 #include "strvec.h"
 #include "util.h"
 #include "unit.h"
@@ -23,30 +23,25 @@
 static char dir[] = "/tmp/gitd-test-housekeep.XXXXXX";
 static char *repo, *work;
 
-/* Run argv (NULL-terminated) to completion; its exit status. */
+/* Run argv (NULL-terminated) to completion with lib/spawn, output discarded; its exit status. */
 static int run(const char *arg0, ...)
 {
-	struct strvec argv = STRVEC_INIT;
+	struct child c = CHILD_INIT;
 	const char *a;
 	va_list ap;
-	pid_t pid;
-	int status;
 
 	va_start(ap, arg0);
 	for (a = arg0; a; a = va_arg(ap, const char *))
-		strvec_push(&argv, a);
+		strvec_push(&c.argv, a);
 	va_end(ap);
-	pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-		dup2(null, 1);
-		dup2(null, 2);
-		execvp(argv.v[0], argv.v);
-		_exit(127);
+	strvec_push(&c.env, "PATH=/usr/bin:/bin");
+	strvec_pushf(&c.env, "HOME=%s", dir);
+	c.in = c.out = c.err = CHILD_NULL;
+	if (child_start(&c) < 0) {
+		child_release(&c);
+		return -1;
 	}
-	waitpid(pid, &status, 0);
-	strvec_clear(&argv);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+	return child_finish(&c);
 }
 
 static size_t count_packs(void)
